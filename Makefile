@@ -1,0 +1,45 @@
+# Two commands matter: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/bin/uv
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export DUCKDB_PATH ?= $(CURDIR)/warehouse.duckdb
+export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install demo test dev lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	activations demo
+
+test: install
+	pytest
+
+dev: install
+	mkdir -p $(DAGSTER_HOME)
+	cd dbt_project && dbt parse --quiet
+	dg dev
+
+lint: install
+	ruff check activations orchestration tests
+	cd dbt_project && sqlfluff lint models
+
+bench: install
+	$(MAKE) -C benchmarks
+
+clean:
+	rm -rf $(VENV) $(TOOLS) warehouse.duckdb dbt_project/target .dagster_home .sandbox out

@@ -1,0 +1,47 @@
+"""The ``activations`` command line.
+
+Each area registers its own commands from its own module (``register(app)``);
+this file only assembles them and turns ``UserError`` into a clear message.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from activations.errors import UserError
+
+app = typer.Typer(
+    name="activations",
+    help="Audiences from the warehouse, synced to email providers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# one line per area: from activations.<area> import commands as <area>_commands; <area>_commands.register(app)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Destinations a sync can deliver to. See ``base.py`` for the contract."""

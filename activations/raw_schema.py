@@ -1,0 +1,150 @@
+"""The raw landing schema: the one contract between everything that loads data
+(the synthetic generator, historical imports, ESP pull-backs and webhooks) and
+the dbt sources in ``dbt_project/models/staging``.
+
+All timestamps are UTC, stored as naive ``timestamp``. JSON payloads are stored
+as text holding a JSON object so that the same DDL runs on DuckDB and
+PostgreSQL; staging parses them through the ``json_text`` macro.
+"""
+
+from __future__ import annotations
+
+RAW_SCHEMA = "raw"
+
+# table name -> ordered (column, portable SQL type) pairs
+RAW_TABLES: dict[str, list[tuple[str, str]]] = {
+    # Segment-style track calls (e-commerce spec plus newsletter and chatbot events)
+    "events": [
+        ("message_id", "varchar"),  # unique per call
+        ("anonymous_id", "varchar"),  # browser id, always set
+        ("user_id", "varchar"),  # customers.customer_id once known, else null
+        ("event", "varchar"),  # 'Product Viewed', 'Product Added', ...
+        ("timestamp", "timestamp"),  # when it happened (UTC)
+        ("received_at", "timestamp"),  # when the collector received it (UTC)
+        ("properties", "varchar"),  # JSON object, see EVENT_PROPERTIES
+        ("context", "varchar"),  # JSON object: page{url,path,referrer}, campaign{source,medium,name,content}, device{type}
+    ],
+    # identify calls: tie an anonymous browser to a known person
+    "identifies": [
+        ("message_id", "varchar"),
+        ("user_id", "varchar"),
+        ("anonymous_id", "varchar"),
+        ("traits", "varchar"),  # JSON object: email, first_name, ...
+        ("timestamp", "timestamp"),
+    ],
+    "customers": [
+        ("customer_id", "varchar"),
+        ("email", "varchar"),  # as typed by the person: may carry spaces or capitals
+        ("phone", "varchar"),
+        ("first_name", "varchar"),
+        ("last_name", "varchar"),
+        ("birth_date", "date"),
+        ("country", "varchar"),  # ISO 3166-1 alpha-2
+        ("created_at", "timestamp"),
+    ],
+    "orders": [
+        ("order_id", "varchar"),
+        ("customer_id", "varchar"),  # null for a guest order of an unknown person
+        ("cart_id", "varchar"),  # the cart (events.properties.cart_id) the order came from, when known
+        ("placed_at", "timestamp"),
+        ("status", "varchar"),  # pending_payment | paid | shipped | cancelled | refunded
+        ("currency", "varchar"),  # ISO 4217
+        ("subtotal", "decimal(12,2)"),  # sum of line amounts
+        ("discount", "decimal(12,2)"),  # coupon discount, >= 0
+        ("shipping", "decimal(12,2)"),
+        ("total", "decimal(12,2)"),  # subtotal - discount + shipping
+        ("coupon_code", "varchar"),  # coupons.coupon_code or null
+        ("updated_at", "timestamp"),  # last status change
+    ],
+    "order_items": [
+        ("order_id", "varchar"),
+        ("line_number", "integer"),  # 1-based within the order
+        ("product_id", "varchar"),
+        ("quantity", "integer"),
+        ("unit_price", "decimal(12,2)"),
+    ],
+    "products": [
+        ("product_id", "varchar"),
+        ("sku", "varchar"),
+        ("name", "varchar"),
+        ("category", "varchar"),  # food | non-food
+        ("subcategory", "varchar"),  # e.g. coffee, pet food, kitchen
+        ("price", "decimal(12,2)"),
+        ("in_stock", "boolean"),
+        ("replenishable", "boolean"),
+        ("replenish_cycle_days", "integer"),  # null unless replenishable
+        ("image_url", "varchar"),
+        ("product_url", "varchar"),
+        ("updated_at", "timestamp"),
+    ],
+    # append-only consent log; the latest changed_at per person and channel wins
+    "consents": [
+        ("consent_id", "varchar"),
+        ("customer_id", "varchar"),  # null when only the email is known (pop-up before account)
+        ("email", "varchar"),
+        ("channel", "varchar"),  # email | sms
+        ("status", "varchar"),  # subscribed | unsubscribed | bounced | spam_complaint
+        ("source", "varchar"),  # popup | checkout | import | esp
+        ("double_opt_in_confirmed_at", "timestamp"),  # set once the confirmation link was clicked
+        ("changed_at", "timestamp"),
+    ],
+    "campaigns": [
+        ("campaign_id", "varchar"),
+        ("name", "varchar"),
+        ("kind", "varchar"),  # campaign (one-off send) | flow (triggered)
+        ("program", "varchar"),  # cart_abandoners, browse_abandoners, welcome_series, dormant_customers, newsletter, ...
+        ("ab_test", "varchar"),  # subject | image | null
+        ("started_at", "timestamp"),
+    ],
+    "coupons": [
+        ("coupon_code", "varchar"),
+        ("customer_id", "varchar"),
+        ("campaign_id", "varchar"),
+        ("value", "decimal(12,2)"),
+        ("value_type", "varchar"),  # amount | percent
+        ("issued_at", "timestamp"),
+        ("expires_at", "timestamp"),
+        ("redeemed_at", "timestamp"),
+        ("order_id", "varchar"),  # the order that redeemed it
+    ],
+    "email_events": [
+        ("event_id", "varchar"),  # unique
+        ("message_id", "varchar"),  # one email sent to one person
+        ("customer_id", "varchar"),
+        ("email", "varchar"),
+        ("campaign_id", "varchar"),  # campaigns.campaign_id (campaign or flow)
+        ("variant", "varchar"),  # A | B | null
+        ("event_type", "varchar"),  # sent | delivered | opened | clicked | bounced | spam | unsubscribed
+        ("bounce_type", "varchar"),  # hard | soft, only for bounced
+        ("url", "varchar"),  # clicked link, only for clicked
+        ("provider", "varchar"),  # braze | klaviyo | mailchimp | sendgrid | customerio | generator
+        ("occurred_at", "timestamp"),
+    ],
+}
+
+# What the JSON `properties` of each event carries (documentation and generator contract).
+EVENT_PROPERTIES: dict[str, list[str]] = {
+    "Product Viewed": ["product_id", "sku", "name", "category", "price", "url", "image_url"],
+    "Product Added": ["cart_id", "product_id", "sku", "name", "price", "quantity"],
+    "Product Removed": ["cart_id", "product_id", "sku", "name", "price", "quantity"],
+    "Cart Viewed": ["cart_id", "products"],
+    "Checkout Started": ["cart_id", "value", "currency", "products"],
+    "Order Completed": ["order_id", "cart_id", "total", "revenue", "discount", "coupon", "currency", "products"],
+    "Newsletter Popup Shown": ["popup_id"],
+    "Newsletter Signup Submitted": ["email", "source"],
+    "Chatbot Started": ["conversation_id", "topic"],
+    "Chatbot Ended": ["conversation_id", "resolved", "messages"],
+    "Coupon Applied": ["cart_id", "coupon"],
+}
+
+
+def create_table_sql(table: str, schema: str = RAW_SCHEMA) -> str:
+    cols = ",\n  ".join(f'"{name}" {type_}' for name, type_ in RAW_TABLES[table])
+    return f"create table if not exists {schema}.{table} (\n  {cols}\n)"
+
+
+def create_raw_schema_sql(schema: str = RAW_SCHEMA) -> list[str]:
+    """Statements that create schema ``raw`` and every landing table, idempotently."""
+    return [f"create schema if not exists {schema}"] + [
+        create_table_sql(t, schema) for t in RAW_TABLES
+    ]
