@@ -1,4 +1,5 @@
-{# The text value of a top-level key of a JSON object stored as text. #}
+{# The text value of a key of a JSON object stored as text. A dotted key
+   ('page.path') reaches into nested objects. #}
 {% macro json_text(column, key) -%}
     {{ return(adapter.dispatch('json_text')(column, key)) }}
 {%- endmacro %}
@@ -8,5 +9,9 @@
 {%- endmacro %}
 
 {% macro postgres__json_text(column, key) -%}
-    ({{ column }}::json ->> '{{ key }}')
+    {%- if '.' in key -%}
+        ({{ column }}::json #>> '{{ "{" ~ key.split(".") | join(",") ~ "}" }}')
+    {%- else -%}
+        ({{ column }}::json ->> '{{ key }}')
+    {%- endif -%}
 {%- endmacro %}
