@@ -1,0 +1,316 @@
+"""Klaviyo (JSON:API, revisioned): profile bulk import jobs, list membership, events.
+
+Mapping:
+- the sync's person key is Klaviyo's ``external_id``; the email is ``email``;
+- fields named like Klaviyo's standard profile attributes (``first_name``,
+  ``last_name``, ``phone_number``, ``organization``, ``locale``, ``title``,
+  ``image``, ``location``) go to ``attributes``; every other mapped field goes
+  to ``attributes.properties`` as it is (nested cart items included);
+- the destination is a list, named by id or by name (created by name with
+  ``POST /api/lists`` when no list has that id or name).
+
+Consent rule: a sync changes membership, never consent.
+- ``upsert`` is one ``POST /api/profile-bulk-import-jobs`` with
+  ``relationships.lists`` naming the list: the import adds list members and
+  never grants or clears marketing consent;
+- ``remove`` is ``DELETE /api/lists/{id}/relationships/profiles`` (membership
+  only), with profile ids from state or ``GET /api/profiles?filter=equals(email,...)``;
+- the subscribe job (``/api/profile-subscription-bulk-create-jobs``) is never
+  called from a sync: it clears UNSUBSCRIBE / SPAM_REPORT suppressions, i.e. it
+  would re-subscribe someone who opted out. Nor is the unsubscribe job (which
+  unsubscribes globally when the profile is not in the list).
+
+Events: ``POST /api/event-bulk-create-jobs`` (at most 1,000 events a job) with
+``unique_id`` = a deterministic id of (event name, record key, record hash),
+so a retried batch is deduplicated by Klaviyo.
+
+Async jobs are polled with ``activations.delivery.jobs``; records listed in the
+job's ``import-errors`` become rejected outcomes with Klaviyo's own detail, the
+others are confirmed when the job is ``complete``. A 429 carries
+``Retry-After`` (seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from activations.delivery.jobs import poll_until
+from activations.providers.base import (
+    DeliveryReport,
+    Limits,
+    Outcome,
+    PermanentError,
+    ProviderSettings,
+    Record,
+    TransientError,
+)
+from activations.providers.http import ApiClient, json_size, plain, retry_after_seconds
+
+REVISION = "2026-07-15"
+JSONAPI = "application/vnd.api+json"
+STANDARD_ATTRIBUTES = frozenset(
+    {
+        "email",
+        "phone_number",
+        "external_id",
+        "first_name",
+        "last_name",
+        "organization",
+        "locale",
+        "title",
+        "image",
+        "location",
+    }
+)
+MAX_IMPORT = 10_000
+MAX_LIST_CHANGE = 1_000
+MAX_EVENTS_JOB = 1_000
+_POINTER = re.compile(r"/profiles/data/(\d+)")
+
+
+class KlaviyoProvider:
+    name = "klaviyo"
+    # bulk import: 10/s burst, 150/min steady; 5 MB a request, 100 KB a profile
+    limits = Limits(
+        max_records=MAX_IMPORT,
+        max_bytes=5_000_000,
+        max_record_bytes=100_000,
+        requests_per_second=2.5,
+        burst=10,
+        concurrency=2,
+        remove_max_records=MAX_LIST_CHANGE,
+    )
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self.report = DeliveryReport()
+        self.poll_interval = float(settings.options.get("poll_interval", 1.0))
+        self.job_timeout = float(settings.options.get("job_timeout", 900.0))
+        self.http = ApiClient(
+            "klaviyo",
+            settings,
+            headers={
+                "authorization": f"Klaviyo-API-Key {settings.api_key}",
+                "revision": str(settings.options.get("revision", REVISION)),
+                "accept": JSONAPI,
+            },
+            retry_after=retry_after_seconds,
+            report=self.report,
+        )
+        self._list_ids: dict[str, str] = {}
+        self._lists_lock = threading.Lock()
+
+    # encoding --------------------------------------------------------------------------
+    def profile(self, record: Record) -> dict[str, Any]:
+        attributes: dict[str, Any] = {"external_id": record.key}
+        properties: dict[str, Any] = {}
+        for name, value in record.fields.items():
+            if name in STANDARD_ATTRIBUTES:
+                attributes[name] = plain(value)
+            elif name not in ("subscriptions",):
+                properties[name] = plain(value)
+        if record.email:
+            attributes["email"] = record.email
+        if properties:
+            attributes["properties"] = properties
+        return {"type": "profile", "attributes": attributes}
+
+    def record_size(self, record: Record) -> int:
+        return json_size(self.profile(record)) + 1
+
+    def _request(self, method: str, path: str, **kwargs: Any):
+        return self.http.request(method, path, content_type=JSONAPI, **kwargs)
+
+    # lists -----------------------------------------------------------------------------
+    def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        url: str | None = path
+        while url:
+            answer = self.http.json(self._request("GET", url, params=params))
+            yield from answer.get("data") or []
+            url = (answer.get("links") or {}).get("next")
+            params = None
+
+    def list_id(self, destination: str) -> str:
+        """The id of the list named ``destination`` (by id or by name), created when missing."""
+        with self._lists_lock:
+            if destination not in self._list_ids:
+                self._list_ids[destination] = self._find_or_create_list(destination)
+            return self._list_ids[destination]
+
+    def _find_or_create_list(self, destination: str) -> str:
+        found = None
+        for item in self._pages("/api/lists"):
+            if item.get("id") == destination:
+                found = item["id"]
+                break
+            if (item.get("attributes") or {}).get("name") == destination and found is None:
+                found = item["id"]
+        if found is None:
+            body = {"data": {"type": "list", "attributes": {"name": destination}}}
+            found = self.http.json(self._request("POST", "/api/lists", body=body))["data"]["id"]
+        return str(found)
+
+    # calls -----------------------------------------------------------------------------
+    def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        if not batch:
+            return []
+        if len(batch) > MAX_IMPORT:
+            raise PermanentError(
+                f"klaviyo: {len(batch)} profiles in one import, the limit is {MAX_IMPORT}"
+            )
+        list_id = self.list_id(destination)
+        body = {
+            "data": {
+                "type": "profile-bulk-import-job",
+                "attributes": {"profiles": {"data": [self.profile(r) for r in batch]}},
+                "relationships": {"lists": {"data": [{"type": "list", "id": list_id}]}},
+            }
+        }
+        job = self.http.json(self._request("POST", "/api/profile-bulk-import-jobs", body=body))[
+            "data"
+        ]
+        job_id = job["id"]
+        self.report.job_ids.append(job_id)
+        final = poll_until(
+            lambda: self.http.json(self._request("GET", f"/api/profile-bulk-import-jobs/{job_id}"))[
+                "data"
+            ],
+            lambda j: (j.get("attributes") or {}).get("status") in ("complete", "cancelled"),
+            interval=self.poll_interval,
+            timeout=self.job_timeout,
+            what=f"klaviyo import job {job_id}",
+        )
+        attributes = final.get("attributes") or {}
+        if attributes.get("status") == "cancelled":
+            raise TransientError(f"klaviyo import job {job_id} was cancelled")
+        rejected: dict[int, str] = {}
+        if attributes.get("failed_count", 1):
+            rejected = self._import_errors(job_id, batch)
+        return [
+            Outcome(r.key, "rejected", reason=rejected[i])
+            if i in rejected
+            else Outcome(r.key, "confirmed")
+            for i, r in enumerate(batch)
+        ]
+
+    def _import_errors(self, job_id: str, batch: Sequence[Record]) -> dict[int, str]:
+        by_email = {r.email: i for i, r in enumerate(batch) if r.email}
+        by_key = {r.key: i for i, r in enumerate(batch)}
+        rejected: dict[int, str] = {}
+        path = f"/api/profile-bulk-import-jobs/{job_id}/import-errors"
+        for item in self._pages(path, {"page[size]": 100}):
+            attrs = item.get("attributes") or {}
+            reason = (
+                ": ".join(str(p) for p in (attrs.get("title"), attrs.get("detail")) if p)
+                or "import error"
+            )
+            payload = attrs.get("original_payload") or {}
+            payload = payload.get("attributes", payload) if isinstance(payload, dict) else {}
+            index = by_key.get(payload.get("external_id")) if payload.get("external_id") else None
+            if index is None and payload.get("email"):
+                index = by_email.get(str(payload["email"]).strip().lower())
+            if index is None:
+                match = _POINTER.search(str((attrs.get("source") or {}).get("pointer") or ""))
+                if match and int(match.group(1)) < len(batch):
+                    index = int(match.group(1))
+            if index is not None:
+                rejected[index] = reason
+        return rejected
+
+    def profile_ids(self, batch: Sequence[Record]) -> dict[str, str]:
+        """Record key -> Klaviyo profile id: from state, else looked up by email
+        (``GET /api/profiles?filter=any(email,[...])``, 100 emails a call)."""
+        ids = {r.key: r.destination_id for r in batch if r.destination_id}
+        pending = [r for r in batch if r.key not in ids and r.email]
+        for start in range(0, len(pending), 100):
+            chunk = pending[start : start + 100]
+            emails = ",".join('"' + (r.email or "").replace('"', '\\"') + '"' for r in chunk)
+            by_email = {r.email: r.key for r in chunk}
+            params = {"filter": f"any(email,[{emails}])", "page[size]": 100}
+            for item in self._pages("/api/profiles", params):
+                email = str((item.get("attributes") or {}).get("email") or "").lower()
+                if email in by_email and item.get("id"):
+                    ids[by_email[email]] = str(item["id"])
+        return ids
+
+    def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        if not batch:
+            return []
+        if len(batch) > MAX_LIST_CHANGE:
+            raise PermanentError(
+                f"klaviyo: {len(batch)} list removals in one call, the limit is {MAX_LIST_CHANGE}"
+            )
+        list_id = self.list_id(destination)
+        ids = {r.key: self.profile_id(r) for r in batch}
+        data = [
+            {"type": "profile", "id": pid} for pid in dict.fromkeys(p for p in ids.values() if p)
+        ]
+        if data:
+            self._request(
+                "DELETE", f"/api/lists/{list_id}/relationships/profiles", body={"data": data}
+            )
+        # a record with no Klaviyo profile is not a member: its removal is done
+        return [Outcome(r.key, "confirmed", destination_id=ids.get(r.key)) for r in batch]
+
+    def event_id(self, destination: str, record: Record) -> str:
+        """The event's ``unique_id``: the record's idempotency key from the planner,
+        else a hash of (event name, key, field hash); the same record, the same id."""
+        if record.idempotency_key:
+            return record.idempotency_key
+        seed = f"{destination}\x1f{record.key}\x1f{record.hash}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    def event(self, destination: str, record: Record) -> dict[str, Any]:
+        fields = dict(record.fields)
+        time = (
+            fields.pop("time", None)
+            or fields.pop("occurred_at", None)
+            or fields.pop("entered_at", None)
+        )
+        value = fields.pop("value", None)
+        attributes: dict[str, Any] = {
+            "properties": plain(fields),
+            "unique_id": self.event_id(destination, record),
+            "metric": {"data": {"type": "metric", "attributes": {"name": destination}}},
+        }
+        if time is not None:
+            attributes["time"] = plain(time)
+        if value is not None:
+            attributes["value"] = plain(value)
+        return {"type": "event", "attributes": attributes}
+
+    def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        for start in range(0, len(batch), MAX_EVENTS_JOB):
+            chunk = batch[start : start + MAX_EVENTS_JOB]
+            entries = []
+            for r in chunk:
+                profile: dict[str, Any] = {"external_id": r.key}
+                if r.email:
+                    profile["email"] = r.email
+                entries.append(
+                    {
+                        "type": "event-bulk-create",
+                        "attributes": {
+                            "profile": {"data": {"type": "profile", "attributes": profile}},
+                            "events": {"data": [self.event(destination, r)]},
+                        },
+                    }
+                )
+            body = {
+                "data": {
+                    "type": "event-bulk-create-job",
+                    "attributes": {"events-bulk-create": {"data": entries}},
+                }
+            }
+            answer = self.http.json(self._request("POST", "/api/event-bulk-create-jobs", body=body))
+            job_id = (answer.get("data") or {}).get("id")
+            if job_id:
+                self.report.job_ids.append(job_id)
+        return [Outcome(r.key, "confirmed") for r in batch]
+
+    def close(self) -> None:
+        self.http.close()
