@@ -1,0 +1,92 @@
+"""``activations consent pull`` and ``activations webhooks serve``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from activations.consent.credentials import PROVIDERS, configured, provider_settings
+from activations.errors import UserError
+from activations.paths import duckdb_path
+from activations.providers.base import PermanentError, TransientError
+
+consent_app = typer.Typer(
+    help="Consent flowing back from the email providers.", no_args_is_help=True
+)
+webhooks_app = typer.Typer(
+    help="Receive the email providers' reporting webhooks.", no_args_is_help=True
+)
+
+
+@consent_app.command("pull")
+def pull_command(
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider", "-p", help="Provider to pull (repeatable); default: every configured one."
+        ),
+    ] = None,
+    sandbox: Annotated[
+        str | None, typer.Option(help="Pull from the local ESP sandbox at this URL (demo keys).")
+    ] = None,
+) -> None:
+    """Land unsubscribes, bounces and spam complaints from each provider in raw.consents
+    and raw.email_events (idempotent: pulling twice adds nothing)."""
+    from activations.consent.pull import pull
+    from activations.consent.signals import Landed
+    from activations.warehouse import connect_duckdb
+
+    names = provider or [p for p in PROVIDERS if configured(p, sandbox)]
+    if not names:
+        raise UserError(
+            "no provider is configured for the consent pull-back",
+            hint="set e.g. KLAVIYO_API_KEY, pass --provider, or --sandbox http://127.0.0.1:PORT",
+        )
+    settings = {name: provider_settings(name, sandbox) for name in names}
+    total = Landed()
+    conn = connect_duckdb(duckdb_path())
+    try:
+        for name in names:
+            try:
+                landed = pull(conn, name, settings[name])
+            except (TransientError, PermanentError) as exc:
+                raise UserError(
+                    f"consent pull from {name} failed: {exc}",
+                    hint="check the key and base URL, then run the pull again",
+                ) from None
+            total = total + landed
+            typer.echo(
+                f"{name}: {landed.seen} signals, {landed.consents} new consent rows, "
+                f"{landed.email_events} new email events"
+            )
+    finally:
+        conn.close()
+    typer.echo(f"total: {total.consents} new consent rows, {total.email_events} new email events")
+
+
+@webhooks_app.command("serve")
+def serve_command(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 picks a free one).")] = 8766,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ACTIVATIONS_WEBHOOK_TOKEN", help="Require ?token=... on every delivery."
+        ),
+    ] = None,
+) -> None:
+    """Serve POST /hooks/{braze|klaviyo|mailchimp|sendgrid|customerio}, landing what
+    the providers report in raw.consents and raw.email_events."""
+    import uvicorn
+
+    from activations.webhooks.app import create_app
+
+    warehouse = duckdb_path()
+    typer.echo(f"webhook receiver on http://{host}:{port}/hooks/<provider>, landing in {warehouse}")
+    uvicorn.run(create_app(warehouse, token=token), host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(consent_app, name="consent")
+    app.add_typer(webhooks_app, name="webhooks")

@@ -1,0 +1,77 @@
+"""Provider credentials for commands that talk to an ESP outside a sync
+(the consent pull-back): from the environment, or the local ESP sandbox.
+
+- braze: ``BRAZE_API_KEY``, ``BRAZE_BASE_URL`` (``https://rest.iad-01.braze.com``)
+- klaviyo: ``KLAVIYO_API_KEY``, ``KLAVIYO_BASE_URL`` (``https://a.klaviyo.com``)
+- mailchimp: ``MAILCHIMP_API_KEY`` (``...-us6``), ``MAILCHIMP_BASE_URL``
+  (``https://<dc>.api.mailchimp.com/3.0``)
+- sendgrid: ``SENDGRID_API_KEY``, ``SENDGRID_BASE_URL`` (``https://api.sendgrid.com``)
+- customerio: ``CUSTOMERIO_SITE_ID`` + ``CUSTOMERIO_API_KEY``, ``CUSTOMERIO_BASE_URL``
+  (``https://track.customer.io``)
+
+With a sandbox URL (``--sandbox`` or ``ACTIVATIONS_SANDBOX_URL``) the base URL
+is ``<sandbox>/<provider>`` and the keys default to the sandbox's demo keys.
+"""
+
+from __future__ import annotations
+
+import os
+
+from activations.errors import UserError
+from activations.providers.base import ProviderSettings
+
+PROVIDERS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
+
+SANDBOX_KEYS = {
+    "braze": "sandbox-braze-key",
+    "klaviyo": "pk_sandbox_klaviyo",
+    "mailchimp": "sandbox-mailchimp-key-us6",
+    "sendgrid": "SG.sandbox-sendgrid-key",
+    "customerio": "sandbox-site:sandbox-cio-key",
+}
+SANDBOX_PATHS = {"mailchimp": "/mailchimp/3.0"}
+DEFAULT_URLS = {
+    "braze": "https://rest.iad-01.braze.com",
+    "klaviyo": "https://a.klaviyo.com",
+    "sendgrid": "https://api.sendgrid.com",
+    "customerio": "https://track.customer.io",
+}
+
+
+def _key(name: str) -> str | None:
+    if name == "customerio":
+        site, key = os.environ.get("CUSTOMERIO_SITE_ID"), os.environ.get("CUSTOMERIO_API_KEY")
+        return f"{site}:{key}" if site and key else None
+    return os.environ.get(f"{name.upper()}_API_KEY") or None
+
+
+def configured(name: str, sandbox_url: str | None = None) -> bool:
+    return bool(sandbox_url or os.environ.get("ACTIVATIONS_SANDBOX_URL") or _key(name))
+
+
+def provider_settings(name: str, sandbox_url: str | None = None) -> ProviderSettings:
+    if name not in PROVIDERS:
+        raise UserError(f"unknown provider {name!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
+    sandbox = (sandbox_url or os.environ.get("ACTIVATIONS_SANDBOX_URL") or "").rstrip("/")
+    key = _key(name)
+    base = os.environ.get(f"{name.upper()}_BASE_URL")
+    if sandbox:
+        key = key or SANDBOX_KEYS[name]
+        base = base or sandbox + SANDBOX_PATHS.get(name, f"/{name}")
+    if not key:
+        variable = (
+            "CUSTOMERIO_SITE_ID and CUSTOMERIO_API_KEY"
+            if name == "customerio"
+            else f"{name.upper()}_API_KEY"
+        )
+        raise UserError(
+            f"no credentials for {name}",
+            hint=f"set {variable}, or pass --sandbox http://127.0.0.1:PORT (the local ESP sandbox)",
+        )
+    if not base:
+        if name == "mailchimp":
+            dc = key.rsplit("-", 1)[-1] if "-" in key else "us1"
+            base = f"https://{dc}.api.mailchimp.com/3.0"
+        else:
+            base = DEFAULT_URLS[name]
+    return ProviderSettings(base_url=base, api_key=key)

@@ -1,0 +1,194 @@
+"""What an ESP tells us about a person, and how it lands in the raw tables.
+
+Both ways back from an ESP (the pull-back of suppression lists and the
+webhook receiver) produce ``Signal``s; ``land`` writes them to
+``raw.consents`` (unsubscribes, hard bounces and spam complaints: the contact
+policy suppresses the person everywhere at the next build) and to
+``raw.email_events`` (every signal, opens and clicks included), idempotently:
+ids are derived from the signal, and a row whose id is already there is
+skipped, so pulling or receiving the same thing twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+
+from activations.raw_schema import create_raw_schema_sql
+
+SignalKind = Literal["unsubscribed", "bounced", "spam", "opened", "clicked"]
+
+#: signal kind -> raw.consents.status (kinds not listed change no consent)
+CONSENT_STATUS: dict[str, str] = {
+    "unsubscribed": "unsubscribed",
+    "bounced": "bounced",
+    "spam": "spam_complaint",
+}
+
+
+@dataclass(frozen=True)
+class Signal:
+    provider: str  # braze | klaviyo | mailchimp | sendgrid | customerio
+    email: str
+    kind: SignalKind
+    occurred_at: dt.datetime  # UTC
+    bounce_type: str | None = None  # hard | soft (bounced only; a soft bounce changes no consent)
+    url: str | None = None  # clicked only
+    campaign_id: str | None = None
+    message_id: str | None = None
+    provider_event_id: str | None = None  # the ESP's own id for the event, when it has one
+
+    @property
+    def consent_status(self) -> str | None:
+        if self.kind == "bounced" and self.bounce_type == "soft":
+            return None
+        return CONSENT_STATUS.get(self.kind)
+
+
+@dataclass
+class Landed:
+    consents: int = 0
+    email_events: int = 0
+    seen: int = 0
+
+    def __add__(self, other: Landed) -> Landed:
+        return Landed(
+            self.consents + other.consents,
+            self.email_events + other.email_events,
+            self.seen + other.seen,
+        )
+
+
+def utc_naive(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def parse_time(value: object) -> dt.datetime | None:
+    """An ESP timestamp (epoch seconds or ms, ISO 8601, ``YYYY-MM-DD HH:MM:SS``) as naive UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return utc_naive(value)
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        number = float(value)
+        if number > 1e12:
+            number /= 1000.0
+        return utc_naive(dt.datetime.fromtimestamp(number, dt.UTC))
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        return utc_naive(dt.datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def _id(prefix: str, *parts: object) -> str:
+    digest = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode())
+    return f"{prefix}_{digest.hexdigest()[:24]}"
+
+
+def consent_id(signal: Signal) -> str:
+    return _id(
+        "esp", signal.provider, signal.email, signal.consent_status, signal.occurred_at.isoformat()
+    )
+
+
+def email_event_id(signal: Signal) -> str:
+    ident = signal.provider_event_id or f"{signal.occurred_at.isoformat()}|{signal.url or ''}"
+    return _id("esp", signal.provider, signal.email, signal.kind, ident)
+
+
+def _normal(email: str) -> str:
+    return email.strip().lower()
+
+
+def land(conn: duckdb.DuckDBPyConnection, signals: Iterable[Signal]) -> Landed:
+    """Append new signals to ``raw.consents`` and ``raw.email_events``; rows already
+    landed (same id) are skipped. Creates the raw tables when missing."""
+    signals = [s for s in signals if s.email and s.email.strip()]
+    report = Landed(seen=len(signals))
+    if not signals:
+        return report
+    for statement in create_raw_schema_sql():
+        conn.execute(statement)
+    customers = _customer_ids(conn, {_normal(s.email) for s in signals})
+    consent_rows = {}
+    event_rows = {}
+    for s in signals:
+        email = _normal(s.email)
+        customer = customers.get(email)
+        status = s.consent_status
+        if status is not None:
+            consent_rows[consent_id(s)] = (
+                consent_id(s),
+                customer,
+                email,
+                "email",
+                status,
+                "esp",
+                None,
+                s.occurred_at,
+            )
+        event_rows[email_event_id(s)] = (
+            email_event_id(s),
+            s.message_id,
+            customer,
+            email,
+            s.campaign_id,
+            None,
+            s.kind,
+            (s.bounce_type or "hard") if s.kind == "bounced" else None,
+            s.url if s.kind == "clicked" else None,
+            s.provider,
+            s.occurred_at,
+        )
+    conn.execute("begin")
+    try:
+        report.consents = _insert_new(conn, "consents", "consent_id", list(consent_rows.values()))
+        report.email_events = _insert_new(
+            conn, "email_events", "event_id", list(event_rows.values())
+        )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return report
+
+
+def _insert_new(conn: duckdb.DuckDBPyConnection, table: str, key: str, rows: list[tuple]) -> int:
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    placeholders = ",".join("?" for _ in ids)
+    existing = {
+        r[0]
+        for r in conn.execute(
+            f"select {key} from raw.{table} where {key} in ({placeholders})", ids
+        ).fetchall()
+    }
+    new = [r for r in rows if r[0] not in existing]
+    if new:
+        marks = ",".join("?" for _ in new[0])
+        conn.executemany(f"insert into raw.{table} values ({marks})", new)
+    return len(new)
+
+
+def _customer_ids(conn: duckdb.DuckDBPyConnection, emails: set[str]) -> dict[str, str]:
+    """Normalised email -> customer_id for people the shop knows (else the row keeps
+    only the email, as for a pop-up sign-up before an account)."""
+    if not emails:
+        return {}
+    listed = sorted(emails)
+    placeholders = ",".join("?" for _ in listed)
+    rows = conn.execute(
+        f"select lower(trim(email)), min(customer_id) from raw.customers "
+        f"where lower(trim(email)) in ({placeholders}) group by 1",
+        listed,
+    ).fetchall()
+    return {email: customer for email, customer in rows if customer}
