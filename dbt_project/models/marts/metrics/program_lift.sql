@@ -1,0 +1,109 @@
+{#- Incremental effect of each program: the treated group (members not held
+    out) against the control group. Outcome per person: completed orders placed
+    in (entered_at, entered_at + lift_window_days], capped at as_of.
+    Conversion: difference of proportions with an unpooled normal 95%
+    interval. Revenue per person: difference of means with Welch's standard
+    error, normal 95% interval. Incremental revenue = revenue-per-person
+    difference x treated people. -#}
+{%- set window_days = var('lift_window_days', 14) -%}
+{%- set z95 = 1.959963985 -%}
+
+with
+
+members as (
+    select * from {{ ref('int_program_members_reconstructed') }}
+),
+
+orders as (
+    select customer_id, placed_at, total
+    from {{ ref('orders') }}
+    where is_completed and customer_id is not null
+),
+
+outcomes as (
+    select
+        members.program,
+        members.person_id,
+        members.is_control,
+        count(orders.customer_id) as order_count,
+        coalesce(sum(orders.total), 0) as revenue
+    from members
+    left join orders
+        on
+            orders.customer_id = members.person_id
+            and orders.placed_at > members.entered_at
+            and orders.placed_at
+            <= {{ dbt.dateadd('day', window_days, 'members.entered_at') }}
+            and orders.placed_at <= {{ as_of_ts() }}
+    group by members.program, members.person_id, members.is_control
+),
+
+grouped as (
+    select
+        program,
+        {% for group, flag in [('treated', 'false'), ('control', 'true')] %}
+            sum(case when is_control = {{ flag }} then 1 else 0 end)
+                as {{ group }}_people,
+            sum(case when is_control = {{ flag }} and order_count > 0 then 1 else 0 end)
+                as {{ group }}_converters,
+            sum(case when is_control = {{ flag }} then revenue else 0 end)
+                as {{ group }}_revenue,
+            avg(case when is_control = {{ flag }} then cast(revenue as double precision) end)
+                as {{ group }}_rpp,
+            var_samp(case when is_control = {{ flag }} then cast(revenue as double precision) end)
+                as {{ group }}_revenue_variance{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from outcomes
+    group by program
+),
+
+rates as (
+    select
+        grouped.*,
+        1.0 * treated_converters / nullif(treated_people, 0) as treated_rate,
+        1.0 * control_converters / nullif(control_people, 0) as control_rate
+    from grouped
+),
+
+differences as (
+    select
+        rates.*,
+        treated_rate - control_rate as conversion_difference,
+        sqrt(
+            treated_rate * (1 - treated_rate) / nullif(treated_people, 0)
+            + control_rate * (1 - control_rate) / nullif(control_people, 0)
+        ) as conversion_se,
+        treated_rpp - control_rpp as rpp_difference,
+        sqrt(
+            treated_revenue_variance / nullif(treated_people, 0)
+            + control_revenue_variance / nullif(control_people, 0)
+        ) as rpp_se
+    from rates
+)
+
+select
+    program,
+    treated_people,
+    control_people,
+    treated_converters,
+    control_converters,
+    cast(treated_revenue as decimal(14, 2)) as treated_revenue,
+    cast(control_revenue as decimal(14, 2)) as control_revenue,
+    cast(treated_rate as decimal(18, 6)) as treated_conversion_rate,
+    cast(control_rate as decimal(18, 6)) as control_conversion_rate,
+    cast(conversion_difference as decimal(18, 6)) as conversion_difference,
+    cast(conversion_difference - {{ z95 }} * conversion_se as decimal(18, 6))
+        as conversion_difference_low,
+    cast(conversion_difference + {{ z95 }} * conversion_se as decimal(18, 6))
+        as conversion_difference_high,
+    cast(treated_rpp as decimal(18, 6)) as treated_revenue_per_person,
+    cast(control_rpp as decimal(18, 6)) as control_revenue_per_person,
+    cast(rpp_difference as decimal(18, 6)) as revenue_per_person_difference,
+    cast(rpp_difference - {{ z95 }} * rpp_se as decimal(18, 6))
+        as revenue_per_person_difference_low,
+    cast(rpp_difference + {{ z95 }} * rpp_se as decimal(18, 6))
+        as revenue_per_person_difference_high,
+    cast(rpp_difference * treated_people as decimal(14, 2))
+        as incremental_revenue,
+    {{ window_days }} as window_days
+from differences
