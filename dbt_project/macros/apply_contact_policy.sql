@@ -1,0 +1,23 @@
+{# One audience mart = its candidates + the contact policy decided for every
+   audience at once in int_audience_memberships_decided (consent, control group,
+   cooldown, suppression by another audience, priority and the frequency cap).
+   Emits the shared audience contract columns first, then `attributes` (a list of
+   column names of the candidates relation, in contract order). #}
+{% macro apply_contact_policy(candidates, audience_name, attributes) -%}
+select
+    cast(candidates.person_id as {{ dbt.type_string() }}) as person_id,
+    cast(decided.email as {{ dbt.type_string() }}) as email,
+    cast(candidates.entered_at as {{ dbt.type_timestamp() }}) as entered_at,
+    cast('{{ audience_name }}' as {{ dbt.type_string() }}) as audience,
+    decided.is_sendable,
+    decided.suppression_reason,
+    decided.is_control
+    {%- for column in attributes %},
+    candidates.{{ column }}
+    {%- endfor %}
+from {{ candidates }} as candidates
+inner join {{ ref('int_audience_memberships_decided') }} as decided
+    on
+        candidates.person_id = decided.person_id
+        and decided.audience = '{{ audience_name }}'
+{%- endmacro %}

@@ -1,0 +1,52 @@
+-- RFM scores of every customer with a completed order, 1 (worst) to 5 (best):
+-- score = ceil(5 * cume_dist()) over recency_days (descending: fewer days is
+-- better), order_count and total_revenue (ascending). Ties share a score, so
+-- the scores are stable between builds. fm_score = (f + m) / 2 rounded half up.
+-- segment from seeds/rfm_segment_map (r_score, fm_score). recency_days: whole
+-- days from the last completed order's date to the as_of date.
+-- entered_at = the last completed order (what the scores are anchored on).
+
+with
+
+summaries as (
+    select
+        customer_id,
+        order_count,
+        total_revenue,
+        recency_days,
+        last_order_at
+    from {{ ref('int_customer_orders_summarized') }}
+),
+
+scored as (
+    select
+        summaries.*,
+        cast(ceil(5 * cume_dist() over (order by recency_days desc)) as integer) as r_score,
+        cast(ceil(5 * cume_dist() over (order by order_count)) as integer) as f_score,
+        cast(ceil(5 * cume_dist() over (order by total_revenue)) as integer) as m_score
+    from summaries
+),
+
+combined as (
+    select
+        scored.*,
+        cast(floor((f_score + m_score + 1) / 2.0) as integer) as fm_score
+    from scored
+)
+
+select
+    combined.customer_id as person_id,
+    combined.last_order_at as entered_at,
+    segment_map.segment,
+    combined.r_score,
+    combined.f_score,
+    combined.m_score,
+    combined.fm_score,
+    cast(combined.recency_days as integer) as recency_days,
+    cast(combined.order_count as integer) as frequency,
+    cast(combined.total_revenue as decimal(12, 2)) as monetary
+from combined
+inner join {{ ref('rfm_segment_map') }} as segment_map
+    on
+        combined.r_score = segment_map.r_score
+        and combined.fm_score = segment_map.fm_score
