@@ -1,0 +1,446 @@
+"""Once-per-run fixtures shared by the whole test suite.
+
+- ``built_warehouse``: a temporary DuckDB file filled by the synthetic
+  generator and built by ``dbt build`` once per run (read it, don't write it;
+  take ``warehouse_copy`` to write).
+- ``dbt_parsed``: ``dbt parse`` once, so Dagster definitions can load.
+- ``postgres_server``: a throwaway PostgreSQL 15 server with the raw schema
+  and a small slice of the generated data.
+
+Everything runs for real: real DuckDB files, the real dbt, a real server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from activations import dbt as dbt_runner
+from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from activations.raw_schema import RAW_TABLES, create_raw_schema_sql
+
+# The fixed moment the test data ends at and audiences are computed for.
+AS_OF = datetime(2026, 6, 30, 12, 0, 0)
+GENERATOR_ARGS: dict[str, Any] = {"customers": 800, "days": 60, "seed": 7}
+VENV_BIN = Path(sys.executable).parent
+
+
+def dbt_vars(as_of: datetime = AS_OF) -> dict[str, str]:
+    return {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def _prepend_venv_to_path() -> None:
+    """dagster-dbt and subprocesses run the `dbt` executable: the venv's one first."""
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if str(VENV_BIN) not in parts[:1]:
+        os.environ["PATH"] = os.pathsep.join([str(VENV_BIN), *parts])
+
+
+def create_raw_schema(con: Any) -> None:
+    """Create schema ``raw`` and its tables on a DuckDB or psycopg connection."""
+    for statement in create_raw_schema_sql():
+        con.execute(statement)
+
+
+def _tiny_shop(con: Any, *, end: datetime, seed: int = 7, **_: Any) -> dict[str, int]:
+    """A few hand-rolled rows per raw table: a stand-in while the generator is absent."""
+    import json
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(seed)
+    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in RAW_TABLES}
+    start = end - timedelta(days=30)
+    for p in range(1, 7):
+        rows["products"].append(
+            (
+                f"p{p}",
+                f"SKU{p}",
+                f"Product {p}",
+                "food" if p % 2 else "non-food",
+                "coffee" if p % 2 else "kitchen",
+                10.0 * p,
+                True,
+                p % 2 == 1,
+                30 if p % 2 else None,
+                f"https://img/{p}",
+                f"https://shop/{p}",
+                start,
+            )
+        )
+    rows["campaigns"].append(("cmp1", "Cart reminder", "flow", "cart_abandoners", None, start))
+    rows["campaigns"].append(("cmp2", "June news", "campaign", "newsletter", "subject", start))
+    n_order = 0
+    for c in range(1, 21):
+        cid, at = f"c{c}", start + timedelta(hours=c)
+        rows["customers"].append(
+            (cid, f"  User{c}@Example.com ", None, f"F{c}", f"L{c}", None, "de", at)
+        )
+        rows["identifies"].append(
+            (f"i{c}", cid, f"a{c}", json.dumps({"email": f"user{c}@example.com"}), at)
+        )
+        rows["consents"].append(
+            (
+                f"k{c}",
+                cid,
+                f"user{c}@example.com",
+                "email",
+                "subscribed" if c % 3 else "unsubscribed",
+                "popup",
+                at,
+                at,
+            )
+        )
+        for k in range(rng.randint(0, 3)):
+            n_order += 1
+            oid, placed = f"o{n_order}", at + timedelta(days=k + 1)
+            lines = [(f"p{rng.randint(1, 6)}", rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
+            for i, (pid, q) in enumerate(lines, 1):
+                rows["order_items"].append((oid, i, pid, q, 10.0 * int(pid[1:])))
+            sub = sum(q * 10.0 * int(pid[1:]) for pid, q in lines)
+            status = rng.choice(["paid", "shipped", "cancelled", "pending_payment"])
+            rows["orders"].append(
+                (
+                    oid,
+                    cid,
+                    f"cart{n_order}",
+                    placed,
+                    status,
+                    "EUR",
+                    sub,
+                    0,
+                    4.9,
+                    sub + 4.9,
+                    None,
+                    placed,
+                )
+            )
+            ctx = json.dumps({"page": {"path": "/checkout"}, "device": {"type": "mobile"}})
+            for name, props in (
+                (
+                    "Product Added",
+                    {
+                        "cart_id": f"cart{n_order}",
+                        "product_id": lines[0][0],
+                        "price": 10,
+                        "quantity": 1,
+                    },
+                ),
+                (
+                    "Order Completed",
+                    {
+                        "order_id": oid,
+                        "cart_id": f"cart{n_order}",
+                        "total": sub + 4.9,
+                        "revenue": sub,
+                    },
+                ),
+            ):
+                rows["events"].append(
+                    (
+                        f"e{len(rows['events']) + 1}",
+                        f"a{c}",
+                        cid if name == "Order Completed" else None,
+                        name,
+                        placed,
+                        placed,
+                        json.dumps(props),
+                        ctx,
+                    )
+                )
+            rows["email_events"].append(
+                (
+                    f"ee{n_order}",
+                    f"m{n_order}",
+                    cid,
+                    f"user{c}@example.com",
+                    "cmp1",
+                    None,
+                    "sent",
+                    None,
+                    None,
+                    "generator",
+                    placed,
+                )
+            )
+    rows["coupons"].append(("SAVE5", "c1", "cmp2", 5, "amount", start, end, None, None))
+    for table, values in rows.items():
+        if values:
+            marks = ", ".join("?" for _ in RAW_TABLES[table])
+            con.executemany(f"insert into raw.{table} values ({marks})", values)
+    return {table: len(values) for table, values in rows.items()}
+
+
+def fill_raw(path: Path, as_of: datetime = AS_OF, **generator_args: Any) -> dict[str, int]:
+    """Fill ``raw`` in a DuckDB file with the synthetic generator (seeded, fixed end)."""
+    try:
+        from activations.generator import generate
+    except ImportError:  # the generator has not landed yet
+        generate = _tiny_shop
+
+    args = {**GENERATOR_ARGS, **generator_args}
+    con = duckdb.connect(str(path))
+    try:
+        create_raw_schema(con)
+        return dict(generate(con, end=as_of, **args))
+    finally:
+        con.close()
+
+
+@dataclass
+class BuiltWarehouse:
+    """A DuckDB warehouse with raw data and every dbt model built."""
+
+    path: Path
+    as_of: datetime
+    env: dict[str, str]
+    target_path: Path
+    raw_counts: dict[str, int] = field(default_factory=dict)
+    build: dbt_runner.DbtRun | None = None
+
+    @property
+    def vars(self) -> dict[str, str]:
+        return dbt_vars(self.as_of)
+
+    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection to the file; close it when done (one writer per file)."""
+        return duckdb.connect(str(self.path), read_only=read_only)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        con = self.connect()
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def dbt(self, command: str, **kwargs: Any) -> dbt_runner.DbtRun:
+        """Run dbt against this warehouse (as_of vars and a private target path)."""
+        kwargs.setdefault("vars", self.vars)
+        kwargs.setdefault("target_path", self.target_path)
+        kwargs.setdefault("quiet", True)
+        return dbt_runner.run_dbt(command, warehouse=self.path, **kwargs)
+
+
+def build_warehouse(
+    path: Path, target_path: Path, *, as_of: datetime = AS_OF, **generator_args: Any
+) -> BuiltWarehouse:
+    """Generate raw data into ``path`` and ``dbt build`` it (the once-per-run setup)."""
+    _prepend_venv_to_path()
+    counts = fill_raw(path, as_of, **generator_args)
+    warehouse = BuiltWarehouse(
+        path=path,
+        as_of=as_of,
+        env={**dbt_runner.dbt_env(warehouse=path), "PATH": os.environ["PATH"]},
+        target_path=target_path,
+        raw_counts=counts,
+    )
+    warehouse.build = warehouse.dbt("build")
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltWarehouse]:
+    """The generated shop (800 customers, 60 days, seed 7, ending AS_OF), fully built."""
+    root = tmp_path_factory.mktemp("built_warehouse")
+    yield build_warehouse(root / "warehouse.duckdb", root / "dbt_target")
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: BuiltWarehouse, tmp_path: Path) -> BuiltWarehouse:
+    """A private copy of the built warehouse, for tests that write to it."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.path, path)
+    return BuiltWarehouse(
+        path=path,
+        as_of=built_warehouse.as_of,
+        env={**built_warehouse.env, "DUCKDB_PATH": str(path)},
+        target_path=tmp_path / "dbt_target",
+        raw_counts=dict(built_warehouse.raw_counts),
+        build=built_warehouse.build,
+    )
+
+
+@pytest.fixture(scope="session")
+def dbt_parsed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``dbt parse`` once per run: writes dbt_project/target/manifest.json, which
+    Dagster's dbt component loads when it has no state. Returns the manifest path."""
+    _prepend_venv_to_path()
+    os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT_DIR))
+    scratch = tmp_path_factory.mktemp("dbt_parse") / "parse.duckdb"
+    dbt_runner.parse(warehouse=scratch, vars=dbt_vars(), quiet=True)
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    assert manifest.exists(), f"dbt parse wrote no {manifest}"
+    return manifest
+
+
+@pytest.fixture
+def run_dbt(built_warehouse: BuiltWarehouse):
+    """Run dbt against the built warehouse: ``run_dbt("test", select=["customers"])``."""
+    return built_warehouse.dbt
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+PG_TABLE_ROW_LIMIT = 20_000  # a small slice: enough for every model and test
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    dbname: str
+    data_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """PG* variables, as profiles.yml's `postgres` target reads them."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.user,
+            "PGPASSWORD": "",
+            "PGDATABASE": self.dbname,
+            "DBT_TARGET": "postgres",
+        }
+
+    @property
+    def conninfo(self) -> str:
+        return f"host={self.host} port={self.port} user={self.user} dbname={self.dbname}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_os_user() -> dict[str, Any]:
+    """PostgreSQL refuses to run as root: as root, run it as a plain user."""
+    if os.geteuid() != 0:
+        return {}
+    import pwd
+
+    name = "pgtest"
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
+        entry = pwd.getpwnam(name)
+    return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+
+def copy_raw_to_postgres(
+    duckdb_path: Path, conninfo: str, *, limit: int = PG_TABLE_ROW_LIMIT
+) -> dict[str, int]:
+    """Create ``raw`` on PostgreSQL and COPY each raw table from DuckDB into it.
+
+    Tables larger than ``limit`` are cut by their time column, keeping whole
+    days at the end so that what refers to what still matches."""
+    import psycopg
+
+    source = duckdb.connect(str(duckdb_path), read_only=True)
+    counts: dict[str, int] = {}
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as pg:
+            create_raw_schema(pg)
+            for table, columns in RAW_TABLES.items():
+                names = [name for name, _ in columns]
+                quoted = ", ".join(f'"{n}"' for n in names)
+                rows = source.execute(f"select {quoted} from raw.{table}").fetchall()
+                with pg.cursor() as cur:
+                    cur.execute(f"truncate raw.{table}")
+                    with cur.copy(f"copy raw.{table} ({quoted}) from stdin") as copy:
+                        for row in rows[: limit if table in ("events", "email_events") else None]:
+                            copy.write_row(row)
+                counts[table] = (
+                    min(len(rows), limit) if table in ("events", "email_events") else len(rows)
+                )
+    finally:
+        source.close()
+    return counts
+
+
+@pytest.fixture(scope="session")
+def postgres_server(
+    tmp_path_factory: pytest.TempPathFactory, built_warehouse: BuiltWarehouse
+) -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on a free port, with ``raw`` loaded from the
+    built warehouse (events and email events cut to a slice)."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL is not installed (initdb/pg_ctl not on PATH)")
+    import psycopg
+
+    root = tmp_path_factory.mktemp("postgres")
+    data_dir, socket_dir, log = root / "data", root / "sock", root / "server.log"
+    socket_dir.mkdir()
+    as_user = _postgres_os_user()
+    if as_user:
+        root.chmod(0o755)
+        for path in (root, socket_dir):
+            os.chown(path, as_user["user"], as_user["group"])
+    subprocess.run(
+        [initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+        **as_user,
+    )
+    port = _free_port()
+    options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    started = subprocess.run(
+        [pg_ctl, "-D", str(data_dir), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
+        capture_output=True,
+        text=True,
+        **as_user,
+    )
+    if started.returncode != 0:
+        text = log.read_text() if log.exists() else started.stderr
+        raise RuntimeError(f"PostgreSQL did not start: {text[-2000:]}")
+    server = PostgresServer("127.0.0.1", port, "postgres", "warehouse", data_dir)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(
+                    f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
+                ) as admin:
+                    admin.execute("create database warehouse")
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        copy_raw_to_postgres(built_warehouse.path, server.conninfo)
+        yield server
+    finally:
+        subprocess.run(
+            [pg_ctl, "-D", str(data_dir), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            **as_user,
+        )
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+def dbt_env_for(server: PostgresServer, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    return {**server.env, **(extra or {})}
