@@ -1,0 +1,110 @@
+"""Per-key rate limits and each provider's way of saying "slow down".
+
+Fixed windows per provider and API key (the key is only kept as a hash), an
+optional cap on requests in flight (Mailchimp's 10 connections), and the
+headers each provider sends: Braze and SendGrid ``X-RateLimit-*`` on every
+response (Reset = epoch seconds); Klaviyo ``RateLimit-*`` on non-429
+responses (Reset = seconds) and ``Retry-After`` on a 429; Mailchimp and
+Customer.io no headers at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from dataclasses import dataclass
+
+from activations.sandbox.settings import ProviderLimits
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int | None = None  # of the tightest window
+    remaining: int | None = None
+    reset_in: float | None = None  # seconds until that window resets
+    reset_at: float | None = None  # epoch seconds of that reset
+
+
+def key_fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, str, int], tuple[float, int]] = {}
+        self._in_flight: dict[tuple[str, str], int] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._windows.clear()
+            self._in_flight.clear()
+
+    def check(self, provider: str, key: str, limits: ProviderLimits, now: float) -> Decision:
+        """Count one request against every window; refuse if any window is full."""
+        with self._lock:
+            tightest: Decision | None = None
+            states = []
+            for index, window in enumerate(limits.windows):
+                aligned = math.floor(now / window.seconds) * window.seconds
+                start, count = self._windows.get((provider, key, index), (aligned, 0))
+                if now - start >= window.seconds:
+                    start, count = aligned, 0
+                states.append((index, window, start, count))
+            blocked = [s for s in states if s[3] >= s[1].limit]
+            if blocked:
+                _, window, start, count = max(blocked, key=lambda s: s[2] + s[1].seconds)
+                reset_at = start + window.seconds
+                return Decision(False, window.limit, 0, max(0.0, reset_at - now), reset_at)
+            for index, window, start, count in states:
+                self._windows[(provider, key, index)] = (start, count + 1)
+                reset_at = start + window.seconds
+                decision = Decision(True, window.limit, window.limit - count - 1,
+                                    max(0.0, reset_at - now), reset_at)
+                if tightest is None or (decision.remaining or 0) < (tightest.remaining or 0):
+                    tightest = decision
+            return tightest or Decision(True)
+
+    def enter(self, provider: str, key: str, limits: ProviderLimits) -> bool:
+        """Take one in-flight slot; False when the concurrency cap is reached."""
+        if limits.concurrency is None:
+            return True
+        with self._lock:
+            current = self._in_flight.get((provider, key), 0)
+            if current >= limits.concurrency:
+                return False
+            self._in_flight[(provider, key)] = current + 1
+            return True
+
+    def leave(self, provider: str, key: str, limits: ProviderLimits) -> None:
+        if limits.concurrency is None:
+            return
+        with self._lock:
+            self._in_flight[(provider, key)] = max(0, self._in_flight.get((provider, key), 1) - 1)
+
+
+def rate_headers(provider: str, decision: Decision) -> dict[str, str]:
+    """Headers for an answered (non-429) request, as the provider sends them."""
+    if decision.limit is None or decision.reset_at is None or decision.reset_in is None:
+        return {}
+    if provider in ("braze", "sendgrid"):
+        return {"X-RateLimit-Limit": str(decision.limit),
+                "X-RateLimit-Remaining": str(max(0, decision.remaining or 0)),
+                "X-RateLimit-Reset": str(math.ceil(decision.reset_at))}
+    if provider == "klaviyo":
+        return {"RateLimit-Limit": str(decision.limit),
+                "RateLimit-Remaining": str(max(0, decision.remaining or 0)),
+                "RateLimit-Reset": str(math.ceil(decision.reset_in))}
+    return {}
+
+
+def throttled_headers(provider: str, decision: Decision) -> dict[str, str]:
+    """Headers on the provider's 429."""
+    if provider in ("braze", "sendgrid"):
+        return rate_headers(provider, Decision(True, decision.limit, 0, decision.reset_in,
+                                               decision.reset_at))
+    if provider == "klaviyo":
+        return {"Retry-After": str(max(1, math.ceil(decision.reset_in or 1)))}
+    return {}
