@@ -30,7 +30,6 @@ from activations.providers.base import (
     DeliveryReport,
     Limits,
     Outcome,
-    PermanentError,
     ProviderSettings,
     Record,
 )
@@ -111,10 +110,6 @@ class BrazeProvider:
     def _track(self, batch: Sequence[Record], body: dict[str, Any], array: str) -> list[Outcome]:
         if not batch:
             return []
-        if len(batch) > MAX_OBJECTS:
-            raise PermanentError(
-                f"braze: {len(batch)} {array} in one request, the limit is {MAX_OBJECTS}"
-            )
         response = self.http.request("POST", "/users/track", body=body)
         answer = self.http.json(response)
         rejected: dict[int, str] = {}

@@ -38,12 +38,11 @@ from activations.providers.base import (
     DeliveryReport,
     Limits,
     Outcome,
-    PermanentError,
     ProviderSettings,
     Record,
     as_ulid,
 )
-from activations.providers.http import ApiClient, encode_json, json_size, no_retry_after, plain
+from activations.providers.http import ApiClient, json_size, no_retry_after, plain
 
 MAX_BATCH_BYTES = 500 * 1024
 MAX_ENTRY_BYTES = 32 * 1024
@@ -165,11 +164,6 @@ class CustomerIoProvider:
     # calls -----------------------------------------------------------------------------
     def _batch(self, batch: Sequence[Record], entries: list[dict[str, Any]]) -> dict[str, str]:
         body = {"batch": entries}
-        size = len(encode_json(body))
-        if size > MAX_BATCH_BYTES:
-            raise PermanentError(
-                f"customerio: batch of {size} bytes, the limit is {MAX_BATCH_BYTES}"
-            )
         answer = self.http.json(self.http.request("POST", "/api/v2/batch", body=body))
         rejected: dict[str, str] = {}
         for error in answer.get("errors") or []:

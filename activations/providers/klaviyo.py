@@ -43,7 +43,6 @@ from activations.providers.base import (
     DeliveryReport,
     Limits,
     Outcome,
-    PermanentError,
     ProviderSettings,
     Record,
     TransientError,
@@ -74,11 +73,11 @@ _POINTER = re.compile(r"/profiles/data/(\d+)")
 
 class KlaviyoProvider:
     name = "klaviyo"
-    # bulk import: 10/s burst, 150/min steady; 5 MB a request, 100 KB a profile
+    # bulk import: 10/s burst, 150/min steady; 5 MB (MiB) a request, 100 KB a profile
     limits = Limits(
         max_records=MAX_IMPORT,
-        max_bytes=5_000_000,
-        max_record_bytes=100_000,
+        max_bytes=5 * 1024 * 1024,
+        max_record_bytes=100 * 1024,
         requests_per_second=2.5,
         burst=10,
         concurrency=2,
@@ -158,10 +157,6 @@ class KlaviyoProvider:
     def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
             return []
-        if len(batch) > MAX_IMPORT:
-            raise PermanentError(
-                f"klaviyo: {len(batch)} profiles in one import, the limit is {MAX_IMPORT}"
-            )
         list_id = self.list_id(destination)
         body = {
             "data": {
@@ -240,15 +235,9 @@ class KlaviyoProvider:
     def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
             return []
-        if len(batch) > MAX_LIST_CHANGE:
-            raise PermanentError(
-                f"klaviyo: {len(batch)} list removals in one call, the limit is {MAX_LIST_CHANGE}"
-            )
         list_id = self.list_id(destination)
-        ids = {r.key: self.profile_id(r) for r in batch}
-        data = [
-            {"type": "profile", "id": pid} for pid in dict.fromkeys(p for p in ids.values() if p)
-        ]
+        ids = self.profile_ids(batch)
+        data = [{"type": "profile", "id": pid} for pid in dict.fromkeys(ids.values())]
         if data:
             self._request(
                 "DELETE", f"/api/lists/{list_id}/relationships/profiles", body={"data": data}

@@ -41,7 +41,6 @@ from activations.providers.base import (
     DeliveryReport,
     Limits,
     Outcome,
-    PermanentError,
     ProviderSettings,
     Record,
 )
@@ -242,10 +241,6 @@ class MailchimpProvider:
     def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
             return []
-        if len(batch) > MAX_MEMBERS:
-            raise PermanentError(
-                f"mailchimp: {len(batch)} members in one batch, the limit is {MAX_MEMBERS}"
-            )
         list_ref, tag = self.split_destination(destination)
         list_id = self.list_id(list_ref)
         rejected = {r.key: "no email address" for r in batch if not r.email}

@@ -203,10 +203,6 @@ class SendGridProvider:
     def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
             return []
-        if len(batch) > MAX_CONTACTS:
-            raise PermanentError(
-                f"sendgrid: {len(batch)} contacts in one upsert, the limit is {MAX_CONTACTS}"
-            )
         list_id = self.list_id(destination)
         fields = self.field_ids(batch)
         body = {"list_ids": [list_id], "contacts": [self.contact(r, fields) for r in batch]}

@@ -1,0 +1,58 @@
+"""Plain helpers shared by the connector tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from activations.providers.base import Record
+
+ESPS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
+#: the audience each test syncs to, as each connector names it
+DESTINATION = {
+    "braze": "cart_abandoners",
+    "klaviyo": "cart_abandoners",
+    "mailchimp": "cart_abandoners",
+    "sendgrid": "cart_abandoners",
+    "customerio": "7",
+}
+
+
+def people(n: int, *, start: int = 0, **extra: Any) -> list[Record]:
+    return [
+        Record(
+            key=f"u_{i}",
+            email=f"person{i}@example.com",
+            fields={"first_name": f"Ann{i}", "ltv": 10 + i, **extra},
+            hash=f"h{i}",
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def esp_action(
+    sandbox: Any, provider: str, action: str, email: str, **extra: Any
+) -> dict[str, Any]:
+    """A person's own action in the ESP (unsubscribe, bounce, spam, open, click)."""
+    response = httpx.post(
+        f"{sandbox.base_url}/_sandbox/{provider}/{action}",
+        json={"email": email, **extra},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def audience(sandbox: Any, provider: str, destination: str) -> dict[str, Any] | None:
+    """The list/segment shown in the sandbox for ``destination`` (by name or id)."""
+    state = sandbox.state(provider)
+    for item in state["providers"][provider].get("lists", []):
+        if destination in (str(item.get("name")), str(item.get("id"))):
+            return item
+    return None
+
+
+def member_emails(sandbox: Any, provider: str, destination: str) -> set[str]:
+    found = audience(sandbox, provider, destination)
+    return {m["email"] for m in (found or {}).get("members", [])}

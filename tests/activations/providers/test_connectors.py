@@ -1,0 +1,209 @@
+"""Every connector against the running ESP sandbox (real HTTP on 127.0.0.1):
+happy path, exact limit boundaries, 429 with the provider's own signal, 5xx
+retried, partial failures, wrong keys, and the consent rule of each ESP."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from connector_helpers import DESTINATION, ESPS, audience, esp_action, member_emails, people
+
+from activations.delivery.retries import RetryPolicy, call_with_retries
+from activations.providers.base import PermanentError, Record, TransientError
+
+QUICK = RetryPolicy(attempts=6, initial=0.01, max_wait=0.05, jitter=0.0, max_retry_after=60.0)
+
+
+class Waits:
+    """The framework's sleep, recorded: proves which wait was honoured, and
+    keeps tests short by sleeping at most 50 ms of it."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        time.sleep(min(seconds, 0.05))
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_upsert_then_remove_changes_membership(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    batch = people(5)
+    outcomes = provider.upsert(dest, batch)
+    assert sorted(o.key for o in outcomes) == sorted(r.key for r in batch)
+    assert {o.status for o in outcomes} == {"confirmed"}
+    assert member_emails(sandbox, name, dest) == {r.email for r in batch}
+
+    removed = provider.remove(dest, batch[:2])
+    assert {o.status for o in removed} == {"confirmed"}
+    assert member_emails(sandbox, name, dest) == {r.email for r in batch[2:]}
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_attributes_arrive_as_mapped(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    record = Record(
+        key="u_attr",
+        email="attr@example.com",
+        fields={"first_name": "Ann", "ltv": 120.5, "cart_items": [{"sku": "cof-1", "qty": 2}]},
+    )
+    assert provider.upsert(dest, [record])[0].status == "confirmed"
+    member = next(m for m in audience(sandbox, name, dest)["members"] if m["email"] == record.email)
+    text = repr(member["attributes"])
+    assert "Ann" in text and "120.5" in text and "cof-1" in text
+
+
+@pytest.mark.parametrize("name", ["braze", "mailchimp", "klaviyo"])
+def test_batch_of_exactly_max_records_is_accepted_and_one_more_is_refused(
+    name: str, connector, sandbox
+) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    limit = provider.limits.max_records
+    assert {o.status for o in provider.upsert(dest, people(limit))} == {"confirmed"}
+    with pytest.raises(PermanentError) as refused:
+        provider.upsert(dest, people(limit + 1, start=limit))
+    assert refused.value.status in (400, 413)
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_429_is_honoured_with_the_providers_own_signal(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    provider.upsert(
+        dest, people(1)
+    )  # lists, fields and segments exist: one request left to throttle
+    sandbox.set_faults(name, rate_limit_storm=1)
+    with pytest.raises(TransientError) as throttled:
+        provider.upsert(dest, people(2))
+    assert throttled.value.status == 429
+    if name == "klaviyo":  # Retry-After
+        assert throttled.value.retry_after is not None and throttled.value.retry_after >= 0
+    elif name in ("braze", "sendgrid"):  # X-RateLimit-Reset, epoch seconds
+        assert throttled.value.retry_after is not None and 0 <= throttled.value.retry_after <= 120
+    else:  # Mailchimp and Customer.io send a bare 429: the framework backs off
+        assert throttled.value.retry_after is None
+
+    sandbox.set_faults(name, rate_limit_storm=1)
+    waits = Waits()
+    outcomes = call_with_retries(
+        lambda: provider.upsert(dest, people(2)), policy=QUICK, sleep=waits
+    )
+    assert {o.status for o in outcomes} == {"confirmed"}
+    assert waits.asked, "the 429 was retried after a wait"
+    if throttled.value.retry_after is not None:
+        assert waits.asked[0] == pytest.approx(throttled.value.retry_after, abs=2.0)
+    statuses = [r["status"] for r in sandbox.requests(name)]
+    assert 429 in statuses and statuses[-1] < 300
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_5xx_is_retried_until_accepted(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    provider.upsert(dest, people(1))
+    sandbox.set_faults(name, error_rate=1.0, status=503, seed=3)
+    with pytest.raises(TransientError) as failed:
+        provider.upsert(dest, people(2))
+    assert failed.value.status == 503
+
+    sandbox.set_faults(name, error_rate=0.4, status=502, seed=11)
+    outcomes = call_with_retries(
+        lambda: provider.upsert(dest, people(3)), policy=QUICK, sleep=Waits()
+    )
+    assert {o.status for o in outcomes} == {"confirmed"}
+    sandbox.set_faults(name, error_rate=0.0)
+    assert member_emails(sandbox, name, dest) >= {r.email for r in people(3)}
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_dropped_connection_is_transient(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    sandbox.set_faults(name, drop_rate=1.0, seed=1)
+    with pytest.raises(TransientError):
+        provider.upsert(DESTINATION[name], people(1))
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_partial_failure_is_a_rejected_outcome_and_passes_when_retried(
+    name: str, connector, sandbox
+) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    good = people(3)
+    bad = Record(key="u_bad", email="not-an-email", fields={"first_name": "Bad"})
+    outcomes = {o.key: o for o in provider.upsert(dest, [*good, bad])}
+    assert outcomes["u_bad"].status == "rejected"
+    assert outcomes["u_bad"].reason and outcomes["u_bad"].retryable
+    assert all(outcomes[r.key].status == "confirmed" for r in good)
+
+    fixed = Record(key="u_bad", email="fixed@example.com", fields={"first_name": "Fixed"})
+    assert provider.upsert(dest, [fixed])[0].status == "confirmed"
+    assert "fixed@example.com" in member_emails(sandbox, name, dest)
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_wrong_key_is_permanent_and_never_echoed(name: str, connector) -> None:
+    secret = (
+        "sk-wrong-4f9a8b7c6d5e:also-secret-1234"
+        if name == "customerio"
+        else "sk-wrong-4f9a8b7c6d5e"
+    )
+    provider = connector(name, api_key=secret)
+    with pytest.raises(PermanentError) as refused:
+        provider.upsert(DESTINATION[name], people(1))
+    assert refused.value.status in (401, 403, 404)
+    for part in secret.split(":"):
+        assert part not in str(refused.value)
+
+
+def _consent(sandbox: Any, name: str, email: str) -> Any:
+    state = sandbox.state(name)["providers"][name]
+    for item in state.get("lists", []):
+        for member in item.get("members", []):
+            if member["email"] == email:
+                return member.get("consent")
+    return None
+
+
+@pytest.mark.parametrize("name", ESPS)
+def test_unsubscribed_person_is_never_resubscribed(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    dest = DESTINATION[name]
+    person = people(1)[0]
+    provider.upsert(dest, [person])
+    esp_action(sandbox, name, "unsubscribe", person.email)
+    before = _consent(sandbox, name, person.email)
+    # the warehouse still says "subscribed", and a careless mapping sends consent fields
+    stale = Record(
+        key=person.key,
+        email=person.email,
+        fields={
+            **person.fields,
+            "email_subscribe": "subscribed",
+            "unsubscribed": False,
+            "subscriptions": {"email": {"marketing": {"consent": "SUBSCRIBED"}}},
+        },
+    )
+    outcomes = provider.upsert(dest, [stale])
+    assert outcomes[0].status in ("confirmed", "rejected")
+    after = _consent(sandbox, name, person.email)
+    assert after == before
+    assert "unsubscri" in repr(after).lower()
+    if name == "sendgrid":
+        suppressed = sandbox.state("sendgrid")["providers"]["sendgrid"]["suppressions"]
+        assert any(s["email"] == person.email for s in suppressed)
+    forbidden = {
+        "/api/profile-subscription-bulk-create-jobs",
+        "/v2/subscription/status/set",
+        "/email/status",
+    }
+    assert not [r for r in sandbox.requests(name) if any(r["path"].endswith(f) for f in forbidden)]
+    assert not [
+        r for r in sandbox.requests(name) if r["method"] == "DELETE" and "suppression" in r["path"]
+    ]
