@@ -1,0 +1,232 @@
+"""Any order-line CSV, with a mapping from our fields to its columns.
+
+The mapping comes from ``--map order_id=InvoiceNo,customer_id=CustomerID,...``
+and/or a YAML file (``--mapping``)::
+
+    namespace: shop2019          # id prefix (default: csv)
+    date_format: "%m/%d/%Y %H:%M"  # strptime format of placed_at (default: ISO)
+    currency: EUR                # when no currency column is mapped (default: EUR)
+    columns:
+      order_id: InvoiceNo
+      customer_id: CustomerID
+      ...
+
+One row is one order line; rows of one order share ``order_id``. All values are
+read as text and converted here, so a bad value rejects its line (``bad_date``,
+``bad_quantity``, ``bad_price``) instead of failing the import. Line numbers are
+the record number plus one for the header (the file line when no quoted field
+spans lines). Timestamps are taken as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from activations.errors import UserError
+from activations.imports.loader import (
+    FormatSpec,
+    check_namespace,
+    create_lines,
+    file_kind,
+)
+from activations.imports.loader import sql_literal as lit
+
+REQUIRED = ("order_id", "customer_id", "placed_at", "product_id", "quantity", "unit_price")
+OPTIONAL = (
+    "product_name",
+    "email",
+    "first_name",
+    "last_name",
+    "country",
+    "currency",
+    "status",
+)
+FIELDS = REQUIRED + OPTIONAL
+
+# status values of a completed order; cancelled/refunded ones are rejected with their reason
+COMPLETED_STATUSES = ("paid", "shipped", "completed", "complete", "delivered", "fulfilled")
+CANCELLED_STATUSES = ("cancelled", "canceled", "cancellation", "voided", "void")
+RETURNED_STATUSES = ("refunded", "returned", "return", "refund")
+SETTINGS = ("namespace", "date_format", "currency", "columns")
+
+
+@dataclass(frozen=True)
+class CsvPlan:
+    spec: FormatSpec
+    columns: dict[str, str]  # our field -> CSV column
+    header: list[str]  # the file's columns, in order
+    date_format: str | None
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec) -> None:
+        create_lines(con, lines_sql(path, self.columns, self.header, self.date_format))
+
+
+def parse_map_option(text: str) -> dict[str, str]:
+    """``order_id=InvoiceNo,customer_id=CustomerID`` -> {field: column}."""
+    pairs: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        target, sep, column = item.partition("=")
+        if not sep or not target.strip() or not column.strip():
+            raise UserError(
+                f"--map: {item!r} is not field=column",
+                hint="e.g. --map order_id=InvoiceNo,customer_id=CustomerID,placed_at=InvoiceDate",
+            )
+        pairs[target.strip()] = column.strip()
+    return pairs
+
+
+def read_mapping_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"mapping file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UserError(f"mapping file {path}{where}: not valid YAML") from None
+    if not isinstance(data, dict):
+        raise UserError(f"mapping file {path}: expected a mapping with a 'columns:' section")
+    unknown = [key for key in data if key not in SETTINGS]
+    if unknown:
+        raise UserError(
+            f"mapping file {path}: unknown key(s) {', '.join(map(str, unknown))}",
+            hint=f"keys are {', '.join(SETTINGS)}",
+        )
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise UserError(f"mapping file {path}: 'columns:' must map each field to a column name")
+    return data
+
+
+def header(path: Path) -> list[str]:
+    try:
+        rows = duckdb.execute(
+            f"describe select * from read_csv({lit(str(path))}, header = true, all_varchar = true)"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise UserError(f"{path}: cannot read it as CSV: {str(exc).splitlines()[0]}") from None
+    return [row[0] for row in rows]
+
+
+def resolve(
+    path: Path,
+    *,
+    mapping: dict[str, str] | None,
+    mapping_file: Path | None,
+    namespace: str | None,
+    date_format: str | None,
+) -> CsvPlan:
+    """Check the mapping against our fields and the file's header."""
+    if file_kind(path) == "parquet":
+        raise UserError(
+            f"{path} is a Parquet file, not a CSV",
+            hint="for the UCI Online Retail Parquet file use --format online-retail",
+        )
+    settings = read_mapping_file(mapping_file) if mapping_file else {}
+    columns: dict[str, str] = {**settings.get("columns", {}), **(mapping or {})}
+    source = f"--map / {mapping_file}" if mapping_file else "--map"
+    unknown = [f for f in columns if f not in FIELDS]
+    if unknown:
+        raise UserError(
+            f"{source}: unknown field(s) {', '.join(unknown)} in the mapping for {path.name}",
+            hint=f"fields are {', '.join(FIELDS)}",
+        )
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise UserError(
+            f"{source}: no column given for required field(s) {', '.join(missing)} "
+            f"to import {path.name}",
+            hint="e.g. --map " + ",".join(f"{f}=<column>" for f in missing),
+        )
+    found = header(path)
+    absent = [(f, c) for f, c in columns.items() if c not in found]
+    if absent:
+        named = ", ".join(f"{c!r} (for {f})" for f, c in absent)
+        raise UserError(
+            f"{path}: line 1 (header) has no column {named}",
+            hint=f"its columns are: {', '.join(found)}",
+        )
+    spec = FormatSpec(
+        format="csv",
+        namespace=check_namespace(namespace or settings.get("namespace") or "csv"),
+        currency=str(settings.get("currency") or "EUR").upper(),
+        category="non-food",
+    )
+    return CsvPlan(
+        spec=spec,
+        columns=columns,
+        header=found,
+        date_format=date_format or settings.get("date_format"),
+    )
+
+
+def _ident(column: str) -> str:
+    return 'src."' + column.replace('"', '""') + '"'
+
+
+def _col(columns: dict[str, str], field: str) -> str:
+    """The trimmed text of a mapped column, or null."""
+    if field not in columns:
+        return "cast(null as varchar)"
+    return f"nullif(trim({_ident(columns[field])}), '')"
+
+
+def lines_sql(
+    path: Path, columns: dict[str, str], header: list[str], date_format: str | None
+) -> str:
+    c = {f: _col(columns, f) for f in FIELDS}
+    row = "to_json({" + ", ".join(f"{lit(h)}: {_ident(h)}" for h in header) + "})"
+    placed = (
+        f"try_strptime({c['placed_at']}, {lit(date_format)})"
+        if date_format
+        else f"try_cast({c['placed_at']} as timestamp)"
+    )
+    quantity = f"try_cast({c['quantity']} as integer)"
+    price = f"try_cast({c['unit_price']} as decimal(12, 2))"
+    status = f"lower({c['status']})"
+    statuses = ", ".join(lit(s) for s in COMPLETED_STATUSES)
+    # a numeric id exported from a spreadsheet often comes as '17850.0'
+    customer = f"regexp_replace({c['customer_id']}, '^([0-9]+)\\.0+$', '\\1')"
+    return f"""
+    with src as (
+        select * from read_csv({lit(str(path))}, header = true, all_varchar = true)
+            with ordinality
+    )
+    select
+        ordinality + 1 as line_number,
+        {row} as raw_line,
+        case
+            when {c["placed_at"]} is not null and {placed} is null then 'bad_date'
+            when {c["quantity"]} is not null and {quantity} is null then 'bad_quantity'
+            when {c["unit_price"]} is not null and {price} is null then 'bad_price'
+            when {status} in ({", ".join(lit(s) for s in CANCELLED_STATUSES)})
+                then 'cancellation'
+            when {status} in ({", ".join(lit(s) for s in RETURNED_STATUSES)}) then 'return'
+            when {status} is not null and {status} not in ({statuses}) then 'not_completed'
+        end as reason,
+        null as note,
+        {c["order_id"]} as order_key,
+        {customer} as customer_key,
+        {placed} as placed_at,
+        'item' as kind,
+        {c["product_id"]} as product_key,
+        {c["product_id"]} as sku,
+        {c["product_name"]} as product_name,
+        {quantity} as quantity,
+        {price} as unit_price,
+        round({quantity} * {price}, 2) as line_amount,
+        upper({c["currency"]}) as currency,
+        {c["email"]} as email,
+        {c["first_name"]} as first_name,
+        {c["last_name"]} as last_name,
+        case when length({c["country"]}) = 2 then upper({c["country"]}) end as country,
+        cast({row} as varchar) as dedupe_key
+    from src
+    """
