@@ -114,6 +114,26 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in-process after a run.
+
+    dbt-duckdb holds one database instance per process until exit; left open,
+    it keeps the warehouse file locked and makes a later read-only connection
+    from this process fail ("different configuration")."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            try:
+                env.close()
+            except Exception:  # already closed: nothing to release
+                pass
+
+
 def _node_results(result: Any) -> list[NodeResult]:
     nodes: list[NodeResult] = []
     for item in getattr(result, "results", None) or []:
@@ -201,6 +221,8 @@ def run_dbt(
             outcome = dbtRunner().invoke(args)
         except Exception as exc:  # dbt raised past its own handler
             raise UserError(f"dbt {command} could not run: {_no_traceback(exc)}") from None
+        finally:
+            _release_duckdb()
 
     where = (
         f"warehouse {environment['DUCKDB_PATH']}"

@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -388,20 +389,24 @@ def postgres_server(
         pytest.skip("PostgreSQL is not installed (initdb/pg_ctl not on PATH)")
     import psycopg
 
-    root = tmp_path_factory.mktemp("postgres")
+    # not under pytest's temp dir: that one is private to root, and the server
+    # runs as a plain user when the tests run as root
+    root = Path(tempfile.mkdtemp(prefix="activations-pg-"))
     data_dir, socket_dir, log = root / "data", root / "sock", root / "server.log"
     socket_dir.mkdir()
     as_user = _postgres_os_user()
     if as_user:
-        root.chmod(0o755)
         for path in (root, socket_dir):
             os.chown(path, as_user["user"], as_user["group"])
-    subprocess.run(
+    init = subprocess.run(
         [initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True,
         capture_output=True,
+        text=True,
         **as_user,
     )
+    if init.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        raise RuntimeError(f"initdb failed: {init.stderr[-2000:]}")
     port = _free_port()
     options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
     started = subprocess.run(
@@ -412,6 +417,7 @@ def postgres_server(
     )
     if started.returncode != 0:
         text = log.read_text() if log.exists() else started.stderr
+        shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {text[-2000:]}")
     server = PostgresServer("127.0.0.1", port, "postgres", "warehouse", data_dir)
     try:
@@ -435,6 +441,7 @@ def postgres_server(
             capture_output=True,
             **as_user,
         )
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
