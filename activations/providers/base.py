@@ -36,6 +36,10 @@ class Record:
     fields: Mapping[str, Any]  # mapped attributes: destination field name -> value
     hash: str = ""  # hash of the mapped fields, set by the planner
     destination_id: str | None = None  # the provider's id for this record, when known from state
+    # deterministic per sync, key and hash (32 hex chars): send it as the event's
+    # idempotency key (Klaviyo unique_id, Customer.io id via ``as_ulid``) so a batch
+    # resent after a crash is deduplicated by the destination
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,3 +122,14 @@ class ProviderSettings:
     api_key: str = field(repr=False)  # for webhook: the HMAC signing secret; customerio: "site_id:api_key"
     options: Mapping[str, Any] = field(default_factory=dict)  # provider-specific (revision, dc, list ids...)
     timeout: float = 30.0
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def as_ulid(hex_key: str) -> str:
+    """A 26-character ULID-shaped id derived from a 32-hex-digit key (e.g.
+    ``Record.idempotency_key``): same key, same id, for APIs that dedupe on a ULID."""
+    number = int(hex_key[:32].ljust(32, "0"), 16) & ((1 << 128) - 1)
+    number &= ~(0b111 << 125)  # a ULID's first character is 0-7
+    return "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(26)))

@@ -1,0 +1,4 @@
+"""Delivery shared by every provider: batches cut to the provider's limits,
+pacing per API key, retries with backoff, polling of asynchronous jobs, and a
+bounded-concurrency dispatcher that hands each batch's outcomes back to the
+caller (the engine commits them) as soon as the batch is done."""
