@@ -80,10 +80,7 @@ def print_result(result: ImportResult, console: Console) -> None:
             f"[yellow]{result.source_file} was already imported as {result.import_id}: "
             "nothing added[/yellow] (use --force to import it again)"
         )
-    table = Table(
-        title=f"import of {Path(result.source_file).name} ({result.format})",
-        caption=result.import_id,
-    )
+    table = Table(title=f"import of {Path(result.source_file).name} ({result.format})")
     table.add_column("lines")
     table.add_column("count", justify="right")
     table.add_row("read", f"{result.rows_read:,}")
@@ -97,7 +94,8 @@ def print_result(result: ImportResult, console: Console) -> None:
     if not result.already_imported:
         console.print(
             f"{result.orders:,} orders, {result.customers:,} customers, "
-            f"{result.products:,} products written; rejects in raw.import_rejects"
+            f"{result.products:,} products written; rejects in raw.import_rejects "
+            f"(import_id {result.import_id})"
         )
 
 

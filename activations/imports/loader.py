@@ -273,7 +273,7 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, spec: FormatSpec) -> None:
         create or replace temp table new_customers as
         select
             {ns} || customer_key as customer_id,
-            arg_max(lower(trim(email)), placed_at) filter (where email is not null) as email,
+            arg_max(email, placed_at) filter (where email is not null) as email,
             cast(null as varchar) as phone,
             arg_max(first_name, placed_at) filter (where first_name is not null) as first_name,
             arg_max(last_name, placed_at) filter (where last_name is not null) as last_name,
