@@ -1,0 +1,139 @@
+"""The shared connector plumbing: JSON of warehouse values, redaction of keys,
+and each ESP's "wait" signal read from real HTTP answers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import socket
+import threading
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from activations.providers.base import PermanentError, ProviderSettings, TransientError
+from activations.providers.http import (
+    ApiClient,
+    encode_json,
+    flat_value,
+    redact,
+    reset_epoch_seconds,
+    retry_after_seconds,
+    secret_variants,
+)
+
+
+def test_warehouse_values_encode_as_plain_json() -> None:
+    body = {
+        "ltv": Decimal("120.50"),
+        "orders": Decimal("3"),
+        "at": dt.datetime(2026, 5, 1, 12, 0, 0),
+        "birthday": dt.date(1990, 2, 3),
+        "items": ({"sku": "a", "price": Decimal("1.25")},),
+        "nan": float("nan"),
+    }
+    assert json.loads(encode_json(body)) == {
+        "ltv": 120.5,
+        "orders": 3,
+        "at": "2026-05-01T12:00:00Z",
+        "birthday": "1990-02-03",
+        "items": [{"sku": "a", "price": 1.25}],
+        "nan": None,
+    }
+    assert flat_value([{"sku": "a"}]) == '[{"sku":"a"}]'
+    assert flat_value(Decimal("2")) == 2
+
+
+def test_every_form_of_the_key_is_redacted() -> None:
+    secret = "site-123456:key-abcdef"
+    text = "Basic " + secret_variants(secret)[-1] + f" {secret} site-123456 key-abcdef"
+    cleaned = redact(text, secret_variants(secret))
+    assert "site-123456" not in cleaned and "key-abcdef" not in cleaned
+    for user in ("anystring", "activations"):
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        assert token not in redact(token, secret_variants(secret))
+
+
+def _answer(status: int, headers: dict[str, str]) -> httpx.Response:
+    return httpx.Response(status, headers=headers, request=httpx.Request("GET", "http://x/"))
+
+
+def test_wait_signals() -> None:
+    assert retry_after_seconds(_answer(429, {"Retry-After": "7"})) == 7
+    assert retry_after_seconds(_answer(429, {})) is None
+    reset = reset_epoch_seconds("x-ratelimit-reset")
+    soon = str(int(time.time()) + 5)
+    assert 3 <= reset(_answer(429, {"X-RateLimit-Reset": soon})) <= 5
+    assert reset(_answer(429, {"X-RateLimit-Reset": str(int(time.time()) - 30)})) == 0
+    assert reset(_answer(429, {})) is None
+
+
+class _Echo:
+    """A tiny real HTTP server answering with the status and body it is told to,
+    echoing the Authorization header back the way a careless API might."""
+
+    def __init__(self) -> None:
+        app = FastAPI()
+
+        @app.post("/answer/{status}")
+        async def answer(status: int, request: Request) -> JSONResponse:
+            return JSONResponse(
+                {"error": f"bad key {request.headers.get('authorization')}"}, status
+            )
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def echo():
+    server = _Echo()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(401, PermanentError), (400, PermanentError), (429, TransientError), (503, TransientError)],
+)
+def test_answers_map_to_the_frameworks_errors_without_the_key(echo, status, error) -> None:
+    secret = "sk-live-0123456789abcdef"
+    client = ApiClient(
+        "demo", ProviderSettings(echo.url, secret), headers={"authorization": f"Bearer {secret}"}
+    )
+    try:
+        with pytest.raises(error) as raised:
+            client.request("POST", f"/answer/{status}", body={"a": 1})
+    finally:
+        client.close()
+    assert raised.value.status == status
+    assert secret not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_connection_refused_is_transient() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    client = ApiClient("demo", ProviderSettings(f"http://127.0.0.1:{port}", "k" * 12, timeout=2))
+    with pytest.raises(TransientError, match="connection failed"):
+        client.request("GET", "/")
+    client.close()
