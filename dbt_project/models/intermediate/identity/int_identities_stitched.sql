@@ -40,7 +40,7 @@ identifications as (
 ranked as (
 
     select
-        identifications.*,
+        *,
         row_number() over (
             partition by anonymous_id
             order by identified_at, source_priority, customer_id

@@ -57,7 +57,7 @@ customer_consents as (
 consents_ranked as (
 
     select
-        customer_consents.*,
+        *,
         row_number() over (
             partition by customer_id
             order by changed_at desc, consent_id desc

@@ -64,7 +64,7 @@ renamed as (
         ) as chatbot_resolved,
 
         ---------- timestamps
-        cast("timestamp" as timestamp) as event_at,
+        cast("timestamp" as timestamp) as event_at,  -- noqa: RF06
         cast(received_at as timestamp) as received_at
 
     from source
