@@ -30,11 +30,13 @@ with Mailchimp's ``error`` text.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from activations.errors import UserError
 from activations.providers.base import (
@@ -59,6 +61,18 @@ _NOT_TAG = re.compile(r"[^A-Z0-9_]")
 
 def subscriber_hash(email: str) -> str:
     return hashlib.md5(email.strip().lower().encode()).hexdigest()  # noqa: S324 - Mailchimp's own id scheme
+
+
+def api_root(base_url: str, api_key: str) -> str:
+    """The ``.../3.0`` root: added when the base URL stops at the host, and the
+    data center taken from the key's ``-us6`` suffix for Mailchimp's own hosts."""
+    root = base_url.rstrip("/")
+    parts = urlsplit(root)
+    host = parts.netloc
+    if host.endswith(".api.mailchimp.com") and "-" in api_key:
+        host = f"{api_key.rsplit('-', 1)[-1]}.api.mailchimp.com"
+    path = parts.path if parts.path.endswith("/3.0") else parts.path + "/3.0"
+    return urlunsplit((parts.scheme, host, path, "", ""))
 
 
 def merge_tag(name: str) -> str:
@@ -94,6 +108,9 @@ class MailchimpProvider:
                 f"mailchimp option status_if_new={self.status_if_new!r} is not a Mailchimp status",
                 hint="use subscribed, pending (double opt-in) or transactional",
             )
+        settings = dataclasses.replace(
+            settings, base_url=api_root(settings.base_url, settings.api_key)
+        )
         self.http = ApiClient(
             "mailchimp",
             settings,
