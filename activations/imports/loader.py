@@ -232,6 +232,11 @@ def apply_rules(con: duckdb.DuckDBPyConnection, spec: FormatSpec) -> None:
     )
 
 
+def latest(expr: str) -> str:
+    """SQL: the value of ``expr`` on the group's latest line that has one."""
+    return f"arg_max({expr}, row(placed_at, line_number)) filter (where {expr} is not null)"
+
+
 def _stage_rows(con: duckdb.DuckDBPyConnection, spec: FormatSpec) -> None:
     ns = sql_literal(spec.namespace + "-")
     con.execute(
@@ -273,12 +278,12 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, spec: FormatSpec) -> None:
         create or replace temp table new_customers as
         select
             {ns} || customer_key as customer_id,
-            arg_max(email, placed_at) filter (where email is not null) as email,
+            {latest("email")} as email,
             cast(null as varchar) as phone,
-            arg_max(first_name, placed_at) filter (where first_name is not null) as first_name,
-            arg_max(last_name, placed_at) filter (where last_name is not null) as last_name,
+            {latest("first_name")} as first_name,
+            {latest("last_name")} as last_name,
             cast(null as date) as birth_date,
-            arg_max(country, placed_at) filter (where country is not null) as country,
+            {latest("country")} as country,
             min(placed_at) as created_at
         from import_lines
         where reason is null
@@ -290,12 +295,12 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, spec: FormatSpec) -> None:
         create or replace temp table new_products as
         select
             {ns} || product_key as product_id,
-            arg_max(coalesce(sku, product_key), placed_at) as sku,
-            arg_max(product_name, placed_at) filter (where product_name is not null) as name,
+            {latest("coalesce(sku, product_key)")} as sku,
+            {latest("product_name")} as name,
             {sql_literal(spec.category)} as category,
             {sql_literal(spec.subcategory) if spec.subcategory else "cast(null as varchar)"}
                 as subcategory,
-            arg_max(coalesce(unit_price, round(line_amount / quantity, 2)), placed_at) as price,
+            {latest("coalesce(unit_price, round(line_amount / quantity, 2))")} as price,
             true as in_stock,
             false as replenishable,
             cast(null as integer) as replenish_cycle_days,
