@@ -9,25 +9,36 @@ from activations import dbt
 
 pytestmark = pytest.mark.postgres
 
+FOUNDATION = ["path:models/staging", "path:models/intermediate/identity", "customers", "orders"]
+
 
 @pytest.fixture(scope="module")
-def postgres_build(postgres_server, built_warehouse, tmp_path_factory):
+def pg_target(tmp_path_factory):
+    return tmp_path_factory.mktemp("pg_target")
+
+
+@pytest.fixture(scope="module")
+def foundation_build(postgres_server, built_warehouse, pg_target):
+    """Sources, staging, identity stitching and the core marts, on PostgreSQL."""
     return dbt.build(
         target="postgres",
+        select=FOUNDATION,
         vars=built_warehouse.vars,
-        target_path=tmp_path_factory.mktemp("pg_target"),
+        target_path=pg_target,
         env=postgres_server.env,
+        extra_args=["--indirect-selection", "buildable"],
         quiet=True,
     )
 
 
-def test_dbt_build_passes_on_postgres(postgres_build):
-    assert postgres_build.nodes
-    assert not [n for n in postgres_build.nodes if n.failed]
-    assert {"model", "test", "unit_test"} <= {n.resource_type for n in postgres_build.nodes}
+def test_foundation_builds_on_postgres(foundation_build):
+    assert not [n for n in foundation_build.nodes if n.failed]
+    built = {n.name for n in foundation_build.nodes if n.resource_type == "model"}
+    assert {"stg_app__events", "int_events_identified", "customers", "orders"} <= built
+    assert "unit_test" in {n.resource_type for n in foundation_build.nodes}
 
 
-def test_postgres_marts_agree_with_raw(postgres_build, postgres_server):
+def test_postgres_marts_agree_with_raw(foundation_build, postgres_server):
     with psycopg.connect(postgres_server.conninfo) as pg:
         mismatches = pg.execute(
             """
@@ -48,3 +59,17 @@ def test_postgres_marts_agree_with_raw(postgres_build, postgres_server):
         ).fetchone()
         (events,) = pg.execute("select count(*) from staging.stg_app__events").fetchone()
         assert events > 0 and paths > 0  # nested JSON (context.page.path) unpacked
+
+
+def test_whole_project_builds_on_postgres(
+    foundation_build, postgres_server, built_warehouse, pg_target
+):
+    """Every model, seed and test of every area: a failure names the node to fix."""
+    run = dbt.build(
+        target="postgres",
+        vars=built_warehouse.vars,
+        target_path=pg_target,
+        env=postgres_server.env,
+        quiet=True,
+    )
+    assert not [n for n in run.nodes if n.failed]
