@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from activations.errors import UserError
 from activations.sandbox.settings import SandboxSettings
+
+DEFAULT_STATE_DIR = Path(".sandbox")
 
 sandbox_app = typer.Typer(help="The local ESP sandbox (Braze, Klaviyo, Mailchimp, SendGrid, "
                                "Customer.io).", no_args_is_help=True)
@@ -15,11 +18,12 @@ sandbox_app = typer.Typer(help="The local ESP sandbox (Braze, Klaviyo, Mailchimp
 
 @sandbox_app.command("serve")
 def serve(
-    port: int = typer.Option(8765, help="TCP port on the host (0 picks a free one)."),
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    state_dir: Path = typer.Option(Path(".sandbox"), help="Folder for the persisted state."),
-    webhook_url: str | None = typer.Option(
-        None, help="Where to post reporting webhooks; '{provider}' is replaced by its name."),
+    port: Annotated[int, typer.Option(help="TCP port on the host (0 picks a free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    state_dir: Annotated[Path, typer.Option(help="Folder for the persisted state.")] = (
+        DEFAULT_STATE_DIR),
+    webhook_url: Annotated[str | None, typer.Option(
+        help="Where to post reporting webhooks; '{provider}' is replaced by its name.")] = None,
 ) -> None:
     """Serve every provider's API, the control API and the marketer page."""
     from activations.sandbox.server import serve_forever

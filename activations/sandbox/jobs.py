@@ -67,6 +67,8 @@ class JobRunner:
             "created_at": now, "started_at": None, "finished_at": None,
             "payload": payload, "result": {},
         }
+        if len(states) == 1:  # applied at once; the id is only for the client's records
+            job.update(done=True, started_at=now, finished_at=now)
         self._store.save_job(provider, job["id"], kind, job, now)
         return job
 
