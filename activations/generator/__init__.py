@@ -1,0 +1,34 @@
+"""Synthetic shop data: a grocery and household e-shop, seeded and streamed into ``raw``.
+
+``generate(con_or_path, customers=..., days=..., seed=...)`` replaces every raw
+landing table (see ``activations.raw_schema``) with ``days`` days of history
+ending at ``end``. Same seed (and chunk size) => identical data. Customers are
+simulated in chunks (default 50,000) with a random generator per chunk
+derived from the seed, and each chunk is written as Arrow tables with
+``insert ... select``, so memory stays bounded whatever the scale.
+
+Realism targets (checked by tests/activations/generator on 2,000 customers x 60 days):
+
+- about 300 products, food and non-food, ~7% out of stock, image and product URLs;
+  replenishable staples (coffee, pet food, detergent, diapers, ...) with cycles of 14-60 days,
+  re-bought near their cycle;
+- cart abandonment 65-75% (carts with Product Added that never became an order);
+- order value heavy-tailed: mean > median, p99 > 3 x median;
+- weekly seasonality: weekend days have clearly fewer events than weekdays;
+- repeat purchase is Pareto-like: the top 20% of buyers place well over a third of orders;
+- order statuses mostly paid/shipped, some pending_payment (recent), 2-5% cancelled or refunded;
+- messy emails (capitals, spaces, a few invalid) and birth dates for ~90% of customers;
+- newsletter pop-up: 3-8% of impressions submit, 60-80% of sign-ups confirm the double opt-in;
+  unsubscribes rise with tenure; hard bounces and rare spam complaints end a subscription;
+- email: delivered 97-99% of sent, opened 20-45% and clicked 2-5% of delivered, unsubscribed
+  0.1-0.5%; A/B variants with a real difference; only confirmed subscribers are mailed;
+- clicks lead to visits (utm_medium=email) and sometimes orders within days; coupons
+  (5/10/15 EUR or 10%) are redeemed 15-30% of the time;
+- chatbot conversations (some unresolved), anonymous visits tied to people by identify calls.
+"""
+
+from __future__ import annotations
+
+from activations.generator.generate import MAX_CUSTOMERS, MAX_DAYS, generate
+
+__all__ = ["generate", "MAX_CUSTOMERS", "MAX_DAYS"]
