@@ -46,7 +46,7 @@ def test_nothing_is_lost_in_money(uci_warehouse: ImportedWarehouse) -> None:
              from raw.import_rejects)
         """
     )[0]
-    assert abs(loaded + Decimal(str(rejected)) - FILE_TOTAL) < Decimal("1.00")
+    assert abs(loaded + Decimal(str(rejected)) - FILE_TOTAL) < Decimal("0.01")
 
 
 def test_line_number_is_the_parquet_row(uci_warehouse: ImportedWarehouse) -> None:
