@@ -19,8 +19,9 @@ unsubscribe, so a warehouse copy is stale by nature. A sync never sends
 are dropped from every identify, whatever the declaration maps. Removal only
 takes the person out of the segment.
 
-Limits: a batch under 500 KB (``Limits.max_bytes``, the request envelope
-included) and 32 KB per entry (``Limits.max_record_bytes``). A ``207`` lists
+Limits: at most 500 KB per batch (``Limits.max_bytes``, the request envelope
+included) and 32 KB per entry (``Limits.max_record_bytes``, its comma included),
+measured on the compact JSON actually sent. A ``207`` lists
 per-entry errors by ``batch_index``: those records are rejected with the
 reason, the others are confirmed. A 429 carries no header (the framework
 backs off).
@@ -81,10 +82,13 @@ def _is_consent(name: str) -> bool:
 
 class CustomerIoProvider:
     name = "customerio"
+    # record_size() is an entry's bytes plus its separating comma, and a body is
+    # {"batch":[...]}: entries of at most 32 KB and a body of at most 500 KB
+    # (500 * 1024 bytes, as the ESP counts them) are exactly these limits.
     limits = Limits(
         max_records=MAX_SEGMENT_IDS,
-        max_bytes=MAX_BATCH_BYTES - ENVELOPE,
-        max_record_bytes=MAX_ENTRY_BYTES,
+        max_bytes=MAX_BATCH_BYTES - ENVELOPE + 1,
+        max_record_bytes=MAX_ENTRY_BYTES + 1,
         requests_per_second=90.0,
         burst=10,
         concurrency=4,

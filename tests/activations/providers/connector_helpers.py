@@ -48,7 +48,9 @@ def audience(sandbox: Any, provider: str, destination: str) -> dict[str, Any] | 
     """The list/segment shown in the sandbox for ``destination`` (by name or id)."""
     state = sandbox.state(provider)
     for item in state["providers"][provider].get("lists", []):
-        if destination in (str(item.get("name")), str(item.get("id"))):
+        name = str(item.get("name"))
+        # Mailchimp shows a tag as "<list> › <tag>"
+        if destination in (name, str(item.get("id"))) or name.endswith(f" › {destination}"):
             return item
     return None
 

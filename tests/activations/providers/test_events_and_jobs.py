@@ -79,29 +79,46 @@ def _members(sandbox, name):
 
 
 def _sized(key: str, size: int, provider) -> Record:
-    """A record whose encoded v2 entry adds exactly ``size`` bytes to a batch."""
-    record = Record(key=key, email=f"{key}@example.com", fields={"note": ""})
-    pad = size - provider.record_size(record)
-    assert pad >= 0
-    return Record(key=key, email=record.email, fields={"note": "x" * pad})
+    """A record that adds exactly ``size`` bytes to a batch (its entry plus the
+    comma), spread over attributes of at most 900 bytes (Customer.io caps a value
+    at 1,000 bytes)."""
+    base = Record(key=key, email=f"{key}@example.com", fields={})
+    fields: dict[str, str] = {}
+    while True:
+        missing = size - provider.record_size(Record(key=key, email=base.email, fields=fields))
+        if missing == 0:
+            return Record(key=key, email=base.email, fields=fields)
+        name = f"a{len(fields)}"
+        overhead = len(f',"{name}":""') if fields else len(f'"{name}":""')
+        if missing >= overhead + 900 + 40:
+            fields[name] = "x" * 900
+        elif missing > overhead:
+            fields[name] = "x" * (missing - overhead)
+        else:  # too close to add an attribute: grow the last one
+            last = next(reversed(fields))
+            fields[last] = fields[last] + "x" * missing
+            assert len(fields[last]) <= 1000
+
+
+def _body(provider, records) -> bytes:
+    return encode_json({"batch": [provider.identify_entry(r) for r in records]})
 
 
 def test_customerio_batch_at_the_byte_limit_is_accepted_and_one_byte_more_refused(
     connector, sandbox
 ) -> None:
     provider = connector("customerio")
-    per = provider.limits.max_record_bytes - 1
+    per = 30_000
     n, rest = divmod(provider.limits.max_bytes, per)
     records = [_sized(f"c{i}", per, provider) for i in range(n)]
     records.append(_sized(f"c{n}", rest, provider))
-    batches = list(cut_batches(records, provider.limits, provider.record_size))
-    assert len(batches) == 1, "exactly max_bytes fits one batch"
-    body = encode_json({"batch": [provider.identify_entry(r) for r in records]})
+    assert len(list(cut_batches(records, provider.limits, provider.record_size))) == 1
+    assert len(_body(provider, records)) == 500 * 1024
     assert {o.status for o in provider.upsert("7", records)} == {"confirmed"}
 
     over = [*records[:-1], _sized(f"c{n}", rest + 1, provider)]
     assert len(list(cut_batches(over, provider.limits, provider.record_size))) == 2
-    assert len(encode_json({"batch": [provider.identify_entry(r) for r in over]})) == len(body) + 1
+    assert len(_body(provider, over)) == 500 * 1024 + 1
     with pytest.raises(PermanentError) as refused:
         provider.upsert("7", over)
     assert refused.value.status == 400
@@ -111,10 +128,13 @@ def test_customerio_entry_at_32_kb_is_accepted_and_one_byte_more_rejected(
     connector, sandbox
 ) -> None:
     provider = connector("customerio")
-    limit = provider.limits.max_record_bytes
-    exact = _sized("big", limit - 1, provider)  # record_size counts the separating comma
-    assert len(encode_json(provider.identify_entry(exact))) == limit
+    exact = _sized("big", provider.limits.max_record_bytes, provider)
+    assert len(encode_json(provider.identify_entry(exact))) == 32 * 1024
+    assert len(list(cut_batches([exact], provider.limits, provider.record_size))) == 1
     assert provider.upsert("7", [exact])[0].status == "confirmed"
-    over = _sized("big", limit, provider)
-    outcome = provider.upsert("7", [over])[0]
-    assert outcome.status == "rejected" and outcome.reason
+
+    over = _sized("big", provider.limits.max_record_bytes + 1, provider)
+    (batch,) = cut_batches([over], provider.limits, provider.record_size)
+    assert batch.oversize, "the framework never sends it"
+    outcome = provider.upsert("7", [over])[0]  # and the ESP refuses it, in its own words
+    assert outcome.status == "rejected" and "32 KB" in (outcome.reason or "")
