@@ -228,7 +228,8 @@ def build(sb: Sandbox) -> ProviderSpec:
             if not isinstance(entry, dict):
                 fail(index, "invalid", "", "each entry must be an object")
                 continue
-            if len(json.dumps(entry).encode()) > MAX_ENTRY_BYTES:
+            as_sent = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
+            if len(as_sent.encode()) > MAX_ENTRY_BYTES:
                 fail(index, "too_large", "", "an entry is at most 32 KB")
                 continue
             if entry.get("type") != "person":
