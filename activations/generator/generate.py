@@ -12,7 +12,7 @@ from activations.errors import UserError
 from activations.generator.campaigns import build_campaigns
 from activations.generator.catalog import build_catalog
 from activations.generator.simulate import simulate_chunk
-from activations.generator.timeline import Timeline, default_end
+from activations.generator.timeline import Timeline, resolve_end
 from activations.generator.writer import Writer
 from activations.raw_schema import RAW_SCHEMA, RAW_TABLES, create_raw_schema_sql
 from activations.warehouse import connect_duckdb
@@ -68,7 +68,7 @@ def generate(
     ``progress(done_customers, customers)`` is called after each chunk.
     """
     validate(customers, days, chunk_customers)
-    end = default_end(end)
+    end = resolve_end(end)
     own = not isinstance(con_or_path, duckdb.DuckDBPyConnection)
     con = connect_duckdb(con_or_path) if own else con_or_path
     try:

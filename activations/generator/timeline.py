@@ -48,12 +48,13 @@ HOUR_WEIGHT = np.array(
 )
 
 
-def default_end(now: datetime | None = None) -> datetime:
-    """The current UTC time truncated to the hour (naive, UTC)."""
-    now = now or datetime.now(UTC)
-    if now.tzinfo is not None:
-        now = now.astimezone(UTC).replace(tzinfo=None)
-    return now.replace(minute=0, second=0, microsecond=0)
+def resolve_end(end: datetime | None = None) -> datetime:
+    """``end`` as naive UTC, whole seconds; by default now (UTC) truncated to the hour."""
+    if end is None:
+        return datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    if end.tzinfo is not None:
+        end = end.astimezone(UTC).replace(tzinfo=None)
+    return end.replace(microsecond=0)
 
 
 def to_epoch(moment: datetime) -> int:
