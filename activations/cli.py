@@ -25,7 +25,9 @@ from activations import dbt_commands; dbt_commands.register(app)  # noqa: E402, 
 from activations.consent import commands as consent_commands; consent_commands.register(app)  # noqa: E402, E702, I001, E501
 from activations.sandbox import commands as sandbox_commands; sandbox_commands.register(app)  # noqa: E402, E702, I001, E501
 from activations.imports import commands as imports_commands; imports_commands.register(app)  # noqa: E402, E702, I001, E501
+from activations.dashboards import commands as dashboards_commands; dashboards_commands.register(app)  # noqa: E402, E702, I001, E501
 from activations.generator import commands as generator_commands; generator_commands.register(app)  # noqa: E402, E702, I001, E501
+from activations import sync_commands; sync_commands.register(app)  # noqa: E402, E702, I001
 
 
 def main() -> None:
