@@ -55,141 +55,9 @@ def create_raw_schema(con: Any) -> None:
         con.execute(statement)
 
 
-def _tiny_shop(con: Any, *, end: datetime, seed: int = 7, **_: Any) -> dict[str, int]:
-    """A few hand-rolled rows per raw table: a stand-in while the generator is absent."""
-    import json
-    import random
-    from datetime import timedelta
-
-    rng = random.Random(seed)
-    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in RAW_TABLES}
-    start = end - timedelta(days=30)
-    for p in range(1, 7):
-        rows["products"].append(
-            (
-                f"p{p}",
-                f"SKU{p}",
-                f"Product {p}",
-                "food" if p % 2 else "non-food",
-                "coffee" if p % 2 else "kitchen",
-                10.0 * p,
-                True,
-                p % 2 == 1,
-                30 if p % 2 else None,
-                f"https://img/{p}",
-                f"https://shop/{p}",
-                start,
-            )
-        )
-    rows["campaigns"].append(("cmp1", "Cart reminder", "flow", "cart_abandoners", None, start))
-    rows["campaigns"].append(("cmp2", "June news", "campaign", "newsletter", "subject", start))
-    n_order = 0
-    for c in range(1, 21):
-        cid, at = f"c{c}", start + timedelta(hours=c)
-        rows["customers"].append(
-            (cid, f"  User{c}@Example.com ", None, f"F{c}", f"L{c}", None, "de", at)
-        )
-        rows["identifies"].append(
-            (f"i{c}", cid, f"a{c}", json.dumps({"email": f"user{c}@example.com"}), at)
-        )
-        rows["consents"].append(
-            (
-                f"k{c}",
-                cid,
-                f"user{c}@example.com",
-                "email",
-                "subscribed" if c % 3 else "unsubscribed",
-                "popup",
-                at,
-                at,
-            )
-        )
-        for k in range(rng.randint(0, 3)):
-            n_order += 1
-            oid, placed = f"o{n_order}", at + timedelta(days=k + 1)
-            lines = [(f"p{rng.randint(1, 6)}", rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
-            for i, (pid, q) in enumerate(lines, 1):
-                rows["order_items"].append((oid, i, pid, q, 10.0 * int(pid[1:])))
-            sub = sum(q * 10.0 * int(pid[1:]) for pid, q in lines)
-            status = rng.choice(["paid", "shipped", "cancelled", "pending_payment"])
-            rows["orders"].append(
-                (
-                    oid,
-                    cid,
-                    f"cart{n_order}",
-                    placed,
-                    status,
-                    "EUR",
-                    sub,
-                    0,
-                    4.9,
-                    sub + 4.9,
-                    None,
-                    placed,
-                )
-            )
-            ctx = json.dumps({"page": {"path": "/checkout"}, "device": {"type": "mobile"}})
-            for name, props in (
-                (
-                    "Product Added",
-                    {
-                        "cart_id": f"cart{n_order}",
-                        "product_id": lines[0][0],
-                        "price": 10,
-                        "quantity": 1,
-                    },
-                ),
-                (
-                    "Order Completed",
-                    {
-                        "order_id": oid,
-                        "cart_id": f"cart{n_order}",
-                        "total": sub + 4.9,
-                        "revenue": sub,
-                    },
-                ),
-            ):
-                rows["events"].append(
-                    (
-                        f"e{len(rows['events']) + 1}",
-                        f"a{c}",
-                        cid if name == "Order Completed" else None,
-                        name,
-                        placed,
-                        placed,
-                        json.dumps(props),
-                        ctx,
-                    )
-                )
-            rows["email_events"].append(
-                (
-                    f"ee{n_order}",
-                    f"m{n_order}",
-                    cid,
-                    f"user{c}@example.com",
-                    "cmp1",
-                    None,
-                    "sent",
-                    None,
-                    None,
-                    "generator",
-                    placed,
-                )
-            )
-    rows["coupons"].append(("SAVE5", "c1", "cmp2", 5, "amount", start, end, None, None))
-    for table, values in rows.items():
-        if values:
-            marks = ", ".join("?" for _ in RAW_TABLES[table])
-            con.executemany(f"insert into raw.{table} values ({marks})", values)
-    return {table: len(values) for table, values in rows.items()}
-
-
 def fill_raw(path: Path, as_of: datetime = AS_OF, **generator_args: Any) -> dict[str, int]:
     """Fill ``raw`` in a DuckDB file with the synthetic generator (seeded, fixed end)."""
-    try:
-        from activations.generator import generate
-    except ImportError:  # the generator has not landed yet
-        generate = _tiny_shop
+    from activations.generator import generate
 
     args = {**GENERATOR_ARGS, **generator_args}
     con = duckdb.connect(str(path))
@@ -347,13 +215,16 @@ def _postgres_os_user() -> dict[str, Any]:
     return {"user": entry.pw_uid, "group": entry.pw_gid}
 
 
+SLICED_TABLES = {"events": '"timestamp"', "email_events": "occurred_at"}  # table -> time column
+
+
 def copy_raw_to_postgres(
     duckdb_path: Path, conninfo: str, *, limit: int = PG_TABLE_ROW_LIMIT
 ) -> dict[str, int]:
     """Create ``raw`` on PostgreSQL and COPY each raw table from DuckDB into it.
 
-    Tables larger than ``limit`` are cut by their time column, keeping whole
-    days at the end so that what refers to what still matches."""
+    The event streams (events, email events) keep their most recent ``limit``
+    rows; every other table is copied whole, so keys still match."""
     import psycopg
 
     source = duckdb.connect(str(duckdb_path), read_only=True)
@@ -362,17 +233,17 @@ def copy_raw_to_postgres(
         with psycopg.connect(conninfo, autocommit=True) as pg:
             create_raw_schema(pg)
             for table, columns in RAW_TABLES.items():
-                names = [name for name, _ in columns]
-                quoted = ", ".join(f'"{n}"' for n in names)
-                rows = source.execute(f"select {quoted} from raw.{table}").fetchall()
+                quoted = ", ".join(f'"{name}"' for name, _ in columns)
+                sql = f"select {quoted} from raw.{table}"
+                if table in SLICED_TABLES:
+                    sql += f" order by {SLICED_TABLES[table]} desc limit {int(limit)}"
+                rows = source.execute(sql).fetchall()
                 with pg.cursor() as cur:
                     cur.execute(f"truncate raw.{table}")
                     with cur.copy(f"copy raw.{table} ({quoted}) from stdin") as copy:
-                        for row in rows[: limit if table in ("events", "email_events") else None]:
+                        for row in rows:
                             copy.write_row(row)
-                counts[table] = (
-                    min(len(rows), limit) if table in ("events", "email_events") else len(rows)
-                )
+                counts[table] = len(rows)
     finally:
         source.close()
     return counts

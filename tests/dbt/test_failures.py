@@ -106,7 +106,8 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_cli_build_failure_is_one_message_without_traceback(built_warehouse):
     env = {**built_warehouse.env, "DBT_TARGET_PATH": str(built_warehouse.target_path)}
-    result = _cli("build", "--select", "no_such_model", env=env)
+    as_of = built_warehouse.vars["as_of"]  # same vars: dbt reuses its parse
+    result = _cli("build", "--select", "no_such_model", "--vars", f"{{as_of: '{as_of}'}}", env=env)
     assert result.returncode == 2
     assert "error: dbt build: --select no_such_model matches no model" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
