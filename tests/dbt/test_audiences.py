@@ -228,6 +228,15 @@ def test_control_groups_are_identical_after_a_rebuild(warehouse_copy):
 
 
 def test_cart_items_carry_what_the_email_needs(built_warehouse):
+    """cart_items is JSON text: each product with its name, price, image and URL from
+    the product table, and the quantity in the cart; cart_value is their sum."""
+    products = {
+        pid: (name, price, image, url)
+        for pid, name, price, image, url in built_warehouse.query(
+            "select product_id, product_name, price, image_url, product_url"
+            " from staging.stg_shop__products"
+        )
+    }
     rows = built_warehouse.query(
         "select cart_items, cart_value, item_count, stage from audiences.cart_abandoners"
     )
@@ -237,12 +246,13 @@ def test_cart_items_carry_what_the_email_needs(built_warehouse):
         assert len(items) == item_count
         assert stage in ("reminder_1h", "reminder_24h")
         for item in items:
-            assert {"product_id", "name", "price", "quantity", "image_url", "product_url"} <= set(
-                item
-            )
+            name, price, image, url = products[item["product_id"]]
+            assert (item["name"], item["image_url"], item["product_url"]) == (name, image, url)
+            assert Decimal(str(item["price"])) == price and item["quantity"] > 0
         if items:
             total = sum(Decimal(str(i["price"])) * i["quantity"] for i in items)
             assert total == cart_value
+    assert any(json.loads(items) for items, *_ in rows)
 
 
 def _var(built_warehouse, name: str) -> int:
