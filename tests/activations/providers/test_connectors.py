@@ -207,3 +207,30 @@ def test_unsubscribed_person_is_never_resubscribed(name: str, connector, sandbox
     assert not [
         r for r in sandbox.requests(name) if r["method"] == "DELETE" and "suppression" in r["path"]
     ]
+
+
+def test_sendgrid_upsert_of_exactly_30000_contacts_is_accepted_and_one_more_refused(
+    connector, sandbox
+) -> None:
+    provider = connector("sendgrid")
+    limit = provider.limits.max_records
+    assert limit == 30_000
+    slim = [Record(key=f"u{i}", email=f"p{i}@example.com", fields={}) for i in range(limit + 1)]
+    outcomes = provider.upsert("cart_abandoners", slim[:limit])
+    assert len(outcomes) == limit and {o.status for o in outcomes} == {"confirmed"}
+    with pytest.raises(PermanentError) as refused:
+        provider.upsert("cart_abandoners", slim)
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("name", ["klaviyo", "braze"])
+def test_removal_batch_limit_is_exact(name: str, connector, sandbox) -> None:
+    provider = connector(name)
+    limit = provider.limits.remove_max_records or provider.limits.max_records
+    members = people(limit + 1)
+    for start in range(0, len(members), provider.limits.max_records):
+        provider.upsert("cart_abandoners", members[start : start + provider.limits.max_records])
+    assert {o.status for o in provider.remove("cart_abandoners", members[:limit])} == {"confirmed"}
+    with pytest.raises(PermanentError) as refused:
+        provider.remove("cart_abandoners", members)
+    assert refused.value.status == 400
