@@ -64,6 +64,8 @@ class SandboxApp(FastAPI):
         verdict = sb.faults.decide(provider)
         limits = sb.limits(provider)
         secret = spec.authenticate(Headers(scope=scope), sb.settings.keys.get(provider, ""))
+        if secret is None and scope["path"].startswith(spec.public_prefixes):
+            secret = "public"
         fingerprint = key_fingerprint(secret) if secret else ""
         entered = False
         try:

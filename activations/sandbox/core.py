@@ -50,6 +50,7 @@ class ProviderSpec:
     summarize: Callable[[Sandbox, int], dict[str, Any]]
     max_body_bytes: int | None = None
     too_large: Callable[[int], Response] | None = None
+    public_prefixes: tuple[str, ...] = ()  # paths that need no key (e.g. signed file URLs)
 
 
 @dataclass
