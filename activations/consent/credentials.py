@@ -6,8 +6,12 @@
 - mailchimp: ``MAILCHIMP_API_KEY`` (``...-us6``), ``MAILCHIMP_BASE_URL``
   (``https://<dc>.api.mailchimp.com/3.0``)
 - sendgrid: ``SENDGRID_API_KEY``, ``SENDGRID_BASE_URL`` (``https://api.sendgrid.com``)
-- customerio: ``CUSTOMERIO_SITE_ID`` + ``CUSTOMERIO_API_KEY``, ``CUSTOMERIO_BASE_URL``
-  (``https://track.customer.io``)
+- customerio: ``CUSTOMERIO_API_KEY`` as ``site_id:api_key`` (or ``CUSTOMERIO_SITE_ID`` +
+  ``CUSTOMERIO_API_KEY``), ``CUSTOMERIO_BASE_URL`` (``https://track.customer.io``)
+
+Without a sandbox URL, a provider named by a sync declaration (``syncs/*.yml``)
+is reached with that declaration's credentials, so the pull-back reads the very
+accounts the syncs write to.
 
 With a sandbox URL (``--sandbox`` or ``ACTIVATIONS_SANDBOX_URL``) the base URL
 is ``<sandbox>/<provider>`` and the keys default to the sandbox's demo keys.
@@ -41,18 +45,46 @@ DEFAULT_URLS = {
 def _key(name: str) -> str | None:
     if name == "customerio":
         site, key = os.environ.get("CUSTOMERIO_SITE_ID"), os.environ.get("CUSTOMERIO_API_KEY")
+        if key and ":" in key:  # already site_id:api_key, as the sync declarations use it
+            return key
         return f"{site}:{key}" if site and key else None
     return os.environ.get(f"{name.upper()}_API_KEY") or None
 
 
 def configured(name: str, sandbox_url: str | None = None) -> bool:
-    return bool(sandbox_url or os.environ.get("ACTIVATIONS_SANDBOX_URL") or _key(name))
+    if sandbox_url or os.environ.get("ACTIVATIONS_SANDBOX_URL") or _key(name):
+        return True
+    return declared(name, strict=False) is not None
+
+
+def declared(name: str, *, strict: bool = True) -> ProviderSettings | None:
+    """The credentials of the first sync declared for provider ``name``, if any.
+    ``strict``: a declared sync whose key variable is unset is an error, else ``None``."""
+    from activations.specs import declaration_files, load_syncs
+
+    try:
+        if not declaration_files():
+            return None
+        specs = [s for s in load_syncs() if s.provider == name]
+    except UserError:
+        return None  # no syncs folder, or declarations with errors: `activations syncs` says why
+    for spec in specs:
+        try:
+            return spec.provider_settings()
+        except UserError:
+            if strict:
+                raise
+    return None
 
 
 def provider_settings(name: str, sandbox_url: str | None = None) -> ProviderSettings:
     if name not in PROVIDERS:
         raise UserError(f"unknown provider {name!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
     sandbox = (sandbox_url or os.environ.get("ACTIVATIONS_SANDBOX_URL") or "").rstrip("/")
+    if not sandbox and not _key(name):
+        from_syncs = declared(name)
+        if from_syncs is not None:
+            return from_syncs
     key = _key(name)
     base = os.environ.get(f"{name.upper()}_BASE_URL")
     if sandbox:

@@ -5,7 +5,8 @@ Mapping:
 - the Mailchimp list is option ``list`` (an id or a name; a name is looked up,
   and created with option ``list_defaults`` when missing); the destination is
   the tag that marks audience membership. A destination ``<list>/<tag>``
-  names both;
+  names both; a bare destination with no ``list`` option is a list of its own
+  whose tag of the same name marks the current members;
 - a member is addressed by email; mapped fields become merge fields
   (``first_name`` -> ``FNAME``, ``last_name`` -> ``LNAME``, ``phone`` ->
   ``PHONE``, any other name -> its upper-cased tag of at most 10 characters),
@@ -126,17 +127,21 @@ class MailchimpProvider:
 
     # names -----------------------------------------------------------------------------
     def split_destination(self, destination: str) -> tuple[str, str]:
+        """(list, tag): option ``list`` names the list and the destination the tag;
+        ``<list>/<tag>`` names both; a bare destination is a list of its own, with
+        the tag of the same name marking who is in the audience now."""
         list_ref = self.settings.options.get("list") or self.settings.options.get("list_id")
         if list_ref:
             return str(list_ref), destination
         if "/" in destination:
             list_ref, tag = destination.split("/", 1)
             return list_ref, tag
-        raise UserError(
-            f"mailchimp destination {destination!r} names a tag but no list",
-            hint="set the provider option `list` (Mailchimp audience id or name), "
-            "or write the destination as <list>/<tag>",
-        )
+        if not destination.strip():
+            raise UserError(
+                "mailchimp destination is empty",
+                hint="name the tag (with the option `list`), or <list>/<tag>, or a list",
+            )
+        return destination, destination
 
     def _pages(
         self, path: str, key: str, params: dict[str, Any] | None = None
