@@ -6,6 +6,7 @@ and/or a YAML file (``--mapping``)::
     namespace: shop2019          # id prefix (default: csv)
     date_format: "%m/%d/%Y %H:%M"  # strptime format of placed_at (default: ISO)
     currency: EUR                # when no currency column is mapped (default: EUR)
+    delimiter: ";"               # default: the one the header line uses most
     columns:
       order_id: InvoiceNo
       customer_id: CustomerID
@@ -13,13 +14,17 @@ and/or a YAML file (``--mapping``)::
 
 One row is one order line; rows of one order share ``order_id``. All values are
 read as text and converted here, so a bad value rejects its line (``bad_date``,
-``bad_quantity``, ``bad_price``) instead of failing the import. Line numbers are
-the record number plus one for the header (the file line when no quoted field
-spans lines). Timestamps are taken as UTC.
+``bad_quantity``, ``bad_price``) and a record DuckDB cannot parse (a wrong number
+of fields, an unclosed quote) rejects it as ``malformed_line``, instead of
+failing the import. The delimiter is the one of , ; tab | the header uses most
+(or ``delimiter:`` in the YAML file); quotes are ". Line numbers are file lines,
+header = line 1 (exact unless a quoted field spans lines). Timestamps are UTC.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,18 +57,20 @@ FIELDS = REQUIRED + OPTIONAL
 COMPLETED_STATUSES = ("paid", "shipped", "completed", "complete", "delivered", "fulfilled")
 CANCELLED_STATUSES = ("cancelled", "canceled", "cancellation", "voided", "void")
 RETURNED_STATUSES = ("refunded", "returned", "return", "refund")
-SETTINGS = ("namespace", "date_format", "currency", "columns")
+SETTINGS = ("namespace", "date_format", "currency", "delimiter", "columns")
+DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True)
 class CsvPlan:
     spec: FormatSpec
     columns: dict[str, str]  # our field -> CSV column
-    header: list[str]  # the file's columns, in order
+    dialect: Dialect
     date_format: str | None
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec) -> None:
-        create_lines(con, lines_sql(path, self.columns, self.header, self.date_format))
+        read_rows(con, path, self.dialect)
+        create_lines(con, lines_sql(self.columns, self.dialect.columns, self.date_format))
 
 
 def parse_map_option(text: str) -> dict[str, str]:
@@ -105,14 +112,28 @@ def read_mapping_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def header(path: Path) -> list[str]:
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    columns: list[str]  # the header, in order
+
+
+def read_header(path: Path, delimiter: str | None = None) -> Dialect:
+    """The header line (line 1) and the delimiter: given, or the one it uses most."""
+    opener = gzip.open if file_kind(path) == "gzip" else open
     try:
-        rows = duckdb.execute(
-            f"describe select * from read_csv({lit(str(path))}, header = true, all_varchar = true)"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise UserError(f"{path}: cannot read it as CSV: {str(exc).splitlines()[0]}") from None
-    return [row[0] for row in rows]
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError:
+        raise UserError(
+            f"{path}: line 1 is not UTF-8 text", hint="save the file as UTF-8 CSV"
+        ) from None
+    if not first.strip():
+        raise UserError(f"{path}: line 1 is empty; a CSV import needs a header line")
+    if delimiter is None:
+        delimiter = max(DELIMITERS, key=first.count)
+    columns = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
+    return Dialect(delimiter=delimiter, columns=[c.strip() for c in columns])
 
 
 def resolve(
@@ -145,7 +166,8 @@ def resolve(
             f"to import {path.name}",
             hint="e.g. --map " + ",".join(f"{f}=<column>" for f in missing),
         )
-    found = header(path)
+    dialect = read_header(path, settings.get("delimiter"))
+    found = dialect.columns
     absent = [(f, c) for f, c in columns.items() if c not in found]
     if absent:
         named = ", ".join(f"{c!r} (for {f})" for f, c in absent)
@@ -162,7 +184,7 @@ def resolve(
     return CsvPlan(
         spec=spec,
         columns=columns,
-        header=found,
+        dialect=dialect,
         date_format=date_format or settings.get("date_format"),
     )
 
@@ -178,9 +200,27 @@ def _col(columns: dict[str, str], field: str) -> str:
     return f"nullif(trim({_ident(columns[field])}), '')"
 
 
-def lines_sql(
-    path: Path, columns: dict[str, str], header: list[str], date_format: str | None
-) -> str:
+def read_rows(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect) -> None:
+    """Temp tables ``csv_rows`` (each parsed record, in file order) and ``csv_errors``
+    (records DuckDB could not parse, e.g. a wrong number of fields, with their line)."""
+    types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in dialect.columns) + "}"
+    for table in ("csv_errors", "csv_scans"):
+        con.execute(f"drop table if exists {table}")
+    try:
+        con.execute(
+            f"""
+            create or replace temp table csv_rows as
+            select * from read_csv({lit(str(path))}, header = true, auto_detect = false,
+                delim = {lit(dialect.delimiter)}, quote = '"', escape = '"', columns = {types},
+                store_rejects = true, rejects_table = 'csv_errors', rejects_scan = 'csv_scans')
+            with ordinality
+            """
+        )
+    except duckdb.Error as exc:
+        raise UserError(f"{path}: cannot read it as CSV: {str(exc).splitlines()[0]}") from None
+
+
+def lines_sql(columns: dict[str, str], header: list[str], date_format: str | None) -> str:
     c = {f: _col(columns, f) for f in FIELDS}
     row = "to_json({" + ", ".join(f"{lit(h)}: {_ident(h)}" for h in header) + "})"
     placed = (
@@ -195,13 +235,26 @@ def lines_sql(
     # a numeric id exported from a spreadsheet often comes as '17850.0'
     customer = f"regexp_replace({c['customer_id']}, '^([0-9]+)\\.0+$', '\\1')"
     return f"""
-    with src as (
-        select * from read_csv({lit(str(path))}, header = true, all_varchar = true)
-            with ordinality
+    with bad_lines as (
+        select line, min(csv_line) as csv_line from csv_errors group by line
+    ),
+    -- the file lines of the parsed records: every data line but the unparsable ones
+    good_lines as (
+        select
+            l.line,
+            row_number() over (order by l.line) as ordinality
+        from range(
+            2, 2 + (select count(*) from csv_rows) + (select count(*) from bad_lines)
+        ) as l(line)
+        where l.line not in (select line from bad_lines)
+    ),
+    src as (
+        select good_lines.line as _file_line, csv_rows.*
+        from csv_rows join good_lines using (ordinality)
     )
     select
-        ordinality + 1 as line_number,
-        {row} as raw_line,
+        _file_line as line_number,
+        cast({row} as varchar) as raw_line,
         case
             when {c["placed_at"]} is not null and {placed} is null then 'bad_date'
             when {c["quantity"]} is not null and {quantity} is null then 'bad_quantity'
@@ -229,4 +282,11 @@ def lines_sql(
         case when length({c["country"]}) = 2 then upper({c["country"]}) end as country,
         cast({row} as varchar) as dedupe_key
     from src
+    union all by name
+    select
+        line as line_number,
+        csv_line as raw_line,
+        'malformed_line' as reason,
+        'item' as kind
+    from bad_lines
     """

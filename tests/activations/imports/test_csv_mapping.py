@@ -186,3 +186,41 @@ def test_parquet_given_as_csv_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match="is a Parquet file, not a CSV"):
         import_orders(UCI_PARQUET, "csv", warehouse=tmp_path / "w.duckdb", mapping={})
+
+
+def test_unparsable_records_are_rejected_with_their_line(tmp_path: Path) -> None:
+    """A record with too many fields is rejected; the lines after it keep their numbers."""
+    source = tmp_path / "ragged.csv"
+    source.write_text(
+        "id;who;when;sku;n;price\n"
+        "1;c1;2024-01-01;X;1;2.50\n"
+        "2;c1;2024-01-02;X;1;2.50;oops\n"  # line 3
+        '3;c2;2024-01-03;"Y;Z";2;1.25\n'  # a quoted delimiter is data
+        "4;c2;2024-01-04;X;-1;2.50\n"  # line 5
+    )
+    mapping = {
+        "order_id": "id",
+        "customer_id": "who",
+        "placed_at": "when",
+        "product_id": "sku",
+        "quantity": "n",
+        "unit_price": "price",
+    }
+    warehouse = tmp_path / "w.duckdb"
+    result = import_orders(source, "csv", warehouse=warehouse, mapping=mapping)
+    assert (result.rows_read, result.rows_loaded) == (4, 2)
+    con = duckdb.connect(str(warehouse))
+    assert con.execute(
+        "select line_number, reason, raw_line from raw.import_rejects order by 1"
+    ).fetchall() == [
+        (3, "malformed_line", "2;c1;2024-01-02;X;1;2.50;oops"),
+        (
+            5,
+            "non_positive_quantity",
+            '{"id":"4","who":"c2","when":"2024-01-04","sku":"X","n":"-1","price":"2.50"}',
+        ),
+    ]
+    assert con.execute("select product_id from raw.order_items order by 1").fetchall() == [
+        ("csv-X",),
+        ("csv-Y;Z",),
+    ]
