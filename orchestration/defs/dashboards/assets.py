@@ -1,0 +1,47 @@
+"""The measurement dashboard as an asset: re-rendered after the metric marts."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from activations.dashboards.render import render_dashboard
+from activations.paths import PROJECT_ROOT
+
+#: the dbt metric marts the page reads (their asset keys are the model names)
+METRIC_MARTS = (
+    "attributed_orders",
+    "program_revenue",
+    "campaign_performance",
+    "campaign_ab_tests",
+    "coupon_performance",
+    "program_lift",
+    "newsletter_funnel",
+    "newsletter_growth",
+    "newsletter_unsubscribes_by_tenure",
+    "chatbot_metrics",
+    "sync_health",
+)
+
+
+class DashboardConfig(dg.Config):
+    out: str = str(PROJECT_ROOT / "out" / "dashboard.html")
+    warehouse: str | None = None  # default: DUCKDB_PATH, as dbt uses
+
+
+@dg.asset(
+    key=["dashboards", "email_programs"],
+    group_name="metrics",
+    deps=[dg.AssetKey(name) for name in METRIC_MARTS],
+    kinds={"html"},
+    pool="duckdb",
+    automation_condition=dg.AutomationCondition.eager(),
+    description="One self-contained HTML page of what each email program earned.",
+)
+def email_programs_dashboard(config: DashboardConfig) -> dg.MaterializeResult:
+    path = render_dashboard(config.warehouse, config.out)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "size_bytes": path.stat().st_size,
+        }
+    )
