@@ -111,6 +111,18 @@ class ImportResult:
     already_imported: bool = False
 
 
+# temporary tables an import creates on its connection (dropped when it ends)
+TEMP_TABLES = (
+    "import_lines",
+    "new_orders",
+    "new_order_items",
+    "new_customers",
+    "new_products",
+    "csv_rows",
+    "csv_errors",
+    "csv_scans",
+)
+
 # stage(con, path, spec) fills temp table import_lines from the file
 Stager = Callable[[duckdb.DuckDBPyConnection, Path, FormatSpec], None]
 
@@ -459,7 +471,24 @@ def land(
         previous = _previous(con, sha, spec)
         if previous is not None:
             return previous
-    stage(con, path, spec)
+    try:
+        return _land_new(con, path, spec, stage, sha)
+    finally:
+        for table in TEMP_TABLES:
+            con.execute(f"drop table if exists {table}")
+
+
+def _land_new(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec, stage: Stager, sha: str
+) -> ImportResult:
+    try:
+        stage(con, path, spec)
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise UserError(
+            f"{path}: cannot read it as {spec.format}: {first_line}",
+            hint="check --format (online-retail, cdnow or csv) and the file",
+        ) from None
     apply_rules(con, spec)
     _stage_rows(con, spec)
     now = datetime.now(UTC).replace(tzinfo=None)
