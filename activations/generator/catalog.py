@@ -266,7 +266,9 @@ class Catalog:
         return self.replenish_cycle_days > 0
 
     def table(self, updated_at_s: int) -> pa.Table:
-        cycle = pa.array(np.where(self.replenishable, self.replenish_cycle_days, 0), pa.int32())
+        cycle = pa.array(
+            self.replenish_cycle_days.astype(np.int32), pa.int32(), mask=~self.replenishable
+        )
         return pa.table(
             {
                 "product_id": pa.array(self.product_id, pa.string()),
@@ -277,7 +279,7 @@ class Catalog:
                 "price": pa.array(self.price, pa.float64()),
                 "in_stock": pa.array(self.in_stock, pa.bool_()),
                 "replenishable": pa.array(self.replenishable, pa.bool_()),
-                "replenish_cycle_days": pa.array(cycle, mask=~self.replenishable),
+                "replenish_cycle_days": cycle,
                 "image_url": pa.array(
                     [f"{CDN_URL}/{s.lower()}.jpg" for s in self.sku], pa.string()
                 ),

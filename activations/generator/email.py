@@ -288,7 +288,7 @@ def deliver(
     clicked = (opened_s < NEVER) & (rng.random(n) < p_click)
     clicked_s = moment(clicked, opened_s + 20 + rng.exponential(90, n))
     tenure = np.maximum(sends.send_s - subs.confirmed_s[sends.cust], 0) / DAY
-    unsub = delivered & (rng.random(n) < 0.0018 * (1 + tenure / 120)) & may_end
+    unsub = delivered & (rng.random(n) < 0.0012 * (1 + tenure / 180)) & may_end
     unsubscribed_s = moment(
         unsub & (delivered_s < NEVER),
         np.where(opened_s < NEVER, opened_s + 45, delivered_s + rng.exponential(3 * 3600, n)),

@@ -70,7 +70,7 @@ def generate(
     validate(customers, days, chunk_customers)
     end = resolve_end(end)
     own = not isinstance(con_or_path, duckdb.DuckDBPyConnection)
-    con = connect_duckdb(con_or_path) if own else con_or_path
+    con = _connect(con_or_path) if own else con_or_path
     try:
         return _generate(
             con,
@@ -84,6 +84,16 @@ def generate(
     finally:
         if own:
             con.close()
+
+
+def _connect(path: str | Path | None) -> duckdb.DuckDBPyConnection:
+    try:
+        return connect_duckdb(path)
+    except OSError as exc:  # e.g. a parent "directory" that is a file, or no permission
+        raise UserError(
+            f"cannot create the warehouse file {path}: {exc.strerror or exc}",
+            hint="pass --warehouse with a path in a writable directory, or set DUCKDB_PATH",
+        ) from None
 
 
 def _generate(

@@ -1,6 +1,6 @@
 """Orders: placed from sessions that completed checkout.
 
-- Staples are re-bought about one cycle after the previous purchase (60% of
+- Staples are re-bought about one cycle after the previous purchase (70% of
   the time), which chains into repeat purchases of the same product.
 - Statuses: mostly ``shipped`` (older) or ``paid`` (last days); recent orders
   are sometimes still ``pending_payment``; about 2% ``cancelled`` and 2.5%
@@ -104,7 +104,7 @@ def replenish(
         product = current_lines.product[cand]
         cycle = catalog.replenish_cycle_days[product]
         when = placed[row] + (cycle * rng.lognormal(0.0, 0.12, len(cand)) * DAY).astype(np.int64)
-        keep = (rng.random(len(cand)) < 0.6) & (when < timeline.end_s - 3600)
+        keep = (rng.random(len(cand)) < 0.7) & (when < timeline.end_s - 3600)
         cust = current.cust[ordered][row][keep]
         nxt = new_sessions(
             rng,
