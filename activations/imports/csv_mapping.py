@@ -152,7 +152,13 @@ def resolve(
         )
     settings = read_mapping_file(mapping_file) if mapping_file else {}
     columns: dict[str, str] = {**settings.get("columns", {}), **(mapping or {})}
-    source = f"--map / {mapping_file}" if mapping_file else "--map"
+    source = (
+        " and ".join(
+            ([f"mapping file {mapping_file}"] if mapping_file else [])
+            + (["--map"] if mapping else [])
+        )
+        or "--map"
+    )
     unknown = [f for f in columns if f not in FIELDS]
     if unknown:
         raise UserError(
