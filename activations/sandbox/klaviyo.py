@@ -327,7 +327,8 @@ def member_view(contact: Contact) -> dict[str, Any]:
     if contact.external_id:
         attributes["external_id"] = contact.external_id
     return {"id": contact.id, "email": contact.email, "attributes": attributes,
-            "consent": label, "subscribed": can_receive(contact)}
+            "consent": label,
+            "subscribed": None if label == "NEVER_SUBSCRIBED" else can_receive(contact)}
 
 
 # -- the router ---------------------------------------------------------------------------

@@ -237,7 +237,8 @@ class Store:
             rows = self._q(f"select * from contacts where provider = ? and id in ({marks})",  # noqa: S608
                            [provider, *chunk])
             out.extend(_contact(r) for r in rows)
-        return out
+        order = {cid: index for index, cid in enumerate(wanted)}
+        return sorted(out, key=lambda c: order[c.id])  # the order asked for
 
     def count_contacts(self, provider: str) -> int:
         return int(self._q("select count(*) as n from contacts where provider = ?",
