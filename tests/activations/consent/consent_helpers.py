@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
+import threading
+import time
 from typing import Any
+
+import uvicorn
 
 from activations.consent.credentials import provider_settings
 from activations.providers.base import ProviderSettings
@@ -13,3 +18,29 @@ def settings_for(sandbox: Any, name: str) -> ProviderSettings:
     settings = provider_settings(name, sandbox.base_url)
     options = {"poll_interval": 0.01, **({"list": "Shop"} if name == "mailchimp" else {})}
     return dataclasses.replace(settings, options=options)
+
+
+class Receiver:
+    def __init__(self, app: Any) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        )
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "receiver did not start"
+            time.sleep(0.01)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
