@@ -96,14 +96,14 @@ flagged as (
     select
         joined.*,
         joined.control_bucket < joined.control_share * 65536 as is_control,
-        exists (
+        exists(
             select 1 from sends
             where
                 sends.person_id = joined.person_id
                 and sends.program = joined.audience
                 and sends.sent_at >= joined.entered_at
         ) as was_sent_this_entry,
-        exists (
+        exists(
             select 1 from sends
             where
                 sends.person_id = joined.person_id
@@ -131,14 +131,21 @@ reasoned as (
         flagged.*,
         case
             when
-                channel = 'onsite'
-                and consent_reason in ('unsubscribed', 'hard_bounce', 'spam_complaint')
-                then consent_reason
-            when channel <> 'onsite' and not can_email_marketing then consent_reason
-            when is_control then 'control_group'
-            when once_ever and was_sent_this_entry then 'already_sent'
-            when cooldown_days > 0 and was_sent_in_cooldown then 'cooldown'
-            when is_suppressed_by_other then 'lower_priority_audience'
+                flagged.channel = 'onsite'
+                and flagged.consent_reason in (
+                    'unsubscribed', 'hard_bounce', 'spam_complaint'
+                )
+                then flagged.consent_reason
+            when
+                flagged.channel <> 'onsite'
+                and not flagged.can_email_marketing
+                then flagged.consent_reason
+            when flagged.is_control then 'control_group'
+            when flagged.once_ever and flagged.was_sent_this_entry then 'already_sent'
+            when
+                flagged.cooldown_days > 0 and flagged.was_sent_in_cooldown
+                then 'cooldown'
+            when flagged.is_suppressed_by_other then 'lower_priority_audience'
         end as policy_reason
     from flagged
 ),
@@ -150,11 +157,11 @@ capped as (
         case
             when reasoned.policy_reason is null and reasoned.counts_toward_cap
                 then row_number() over (
-                    partition by
-                        reasoned.person_id,
-                        reasoned.policy_reason is null and reasoned.counts_toward_cap
-                    order by reasoned.priority, reasoned.audience
-                )
+                        partition by
+                            reasoned.person_id,
+                            reasoned.policy_reason is null and reasoned.counts_toward_cap
+                        order by reasoned.priority, reasoned.audience
+                    )
         end as cap_rank
     from reasoned
     left join counted_sends
@@ -177,10 +184,14 @@ from (
     select
         capped.*,
         case
-            when policy_reason is not null then policy_reason
-            when cap_rank is null then null
-            when sends_in_period >= {{ var('frequency_cap_messages') }} then 'frequency_cap'
-            when cap_rank > {{ var('frequency_cap_messages') }} - sends_in_period
+            when capped.policy_reason is not null then capped.policy_reason
+            when capped.cap_rank is null then null
+            when
+                capped.sends_in_period >= {{ var('frequency_cap_messages') }}
+                then 'frequency_cap'
+            when
+                capped.cap_rank
+                > {{ var('frequency_cap_messages') }} - capped.sends_in_period
                 then 'lower_priority_audience'
         end as reason
     from capped

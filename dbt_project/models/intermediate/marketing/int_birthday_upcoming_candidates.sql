@@ -49,8 +49,10 @@ upcoming as (
 
 select
     customer_id as person_id,
-    cast({{ dbt.dateadd('day', -1 * var('birthday_lookahead_days'), 'next_birthday') }}
-        as {{ dbt.type_timestamp() }}) as entered_at,
+    cast(
+        {{ dbt.dateadd('day', -1 * var('birthday_lookahead_days'), 'next_birthday') }}
+        as {{ dbt.type_timestamp() }}
+    ) as entered_at,
     next_birthday,
     cast(days_until as integer) as days_until_birthday,
     cast(extract(year from next_birthday) - extract(year from birth_date) as integer) as age_turning

@@ -58,8 +58,8 @@ browsers as (
     select views.*
     from views
     where
-        customer_id not in (select customer_id from carted)
-        and customer_id not in (select customer_id from ordered)
+        views.customer_id not in (select customer_id from carted)
+        and views.customer_id not in (select customer_id from ordered)
 ),
 
 viewed_products as (

@@ -68,17 +68,20 @@ staged as (
     select
         abandoned.*,
         case
-            when hours_since >= {{ var('cart_abandon_second_reminder_hours') }} then 'reminder_24h'
+            when
+                abandoned.hours_since
+                >= {{ var('cart_abandon_second_reminder_hours') }}
+                then 'reminder_24h'
             else 'reminder_1h'
         end as stage,
         row_number() over (
-            partition by customer_id
-            order by last_activity_at desc, cart_id desc
+            partition by abandoned.customer_id
+            order by abandoned.last_activity_at desc, abandoned.cart_id desc
         ) as cart_rank
     from abandoned
     where
-        hours_since >= {{ var('cart_abandon_first_reminder_hours') }}
-        and hours_since < {{ var('cart_abandon_window_hours') }}
+        abandoned.hours_since >= {{ var('cart_abandon_first_reminder_hours') }}
+        and abandoned.hours_since < {{ var('cart_abandon_window_hours') }}
 ),
 
 latest_carts as (

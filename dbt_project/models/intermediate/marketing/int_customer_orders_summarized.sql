@@ -21,8 +21,8 @@ completed as (
 select
     customer_id,
     count(*) as order_count,
-    sum(total) as total_revenue,
-    avg(total) as average_order_value,
+    cast(sum(total) as decimal(12, 2)) as total_revenue,
+    cast(avg(total) as decimal(12, 2)) as average_order_value,
     min(placed_at) as first_order_at,
     max(placed_at) as last_order_at,
     {{ dbt.datediff('cast(max(placed_at) as date)', as_of_date(), 'day') }} as recency_days

@@ -31,21 +31,21 @@ completed as (
 with_previous as (
     select
         completed.*,
-        spend_to_date - total as spend_before
+        completed.spend_to_date - completed.total as spend_before
     from completed
 ),
 
 count_thresholds as (
     {% for n in var('milestone_order_counts') %}
-    select {{ n }} as threshold
-    {% if not loop.last %}union all{% endif %}
+        select {{ n }} as threshold
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 spend_thresholds as (
     {% for amount in var('milestone_spend_thresholds') %}
-    select cast({{ amount }} as decimal(12, 2)) as threshold
-    {% if not loop.last %}union all{% endif %}
+        select cast({{ amount }} as decimal(12, 2)) as threshold
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -83,11 +83,17 @@ recent as (
     select
         milestones.*,
         row_number() over (
-            partition by customer_id
-            order by placed_at desc, milestone_type desc, milestone_value desc
+            partition by milestones.customer_id
+            order by
+                milestones.placed_at desc,
+                milestones.milestone_type desc,
+                milestones.milestone_value desc
         ) as milestone_rank
     from milestones
-    where placed_at > {{ dbt.dateadd('day', -1 * var('milestone_window_days'), as_of_ts()) }}
+    where
+        milestones.placed_at > {{ dbt.dateadd(
+            'day', -1 * var('milestone_window_days'), as_of_ts()
+        ) }}
 )
 
 select

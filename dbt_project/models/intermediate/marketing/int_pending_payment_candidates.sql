@@ -23,11 +23,14 @@ pending as (
 due as (
     select
         pending.*,
-        row_number() over (partition by customer_id order by placed_at desc, order_id desc) as order_rank
+        row_number() over (
+            partition by pending.customer_id
+            order by pending.placed_at desc, pending.order_id desc
+        ) as order_rank
     from pending
     where
-        hours_pending >= {{ var('pending_payment_hours') }}
-        and hours_pending < {{ var('pending_payment_window_hours') }}
+        pending.hours_pending >= {{ var('pending_payment_hours') }}
+        and pending.hours_pending < {{ var('pending_payment_window_hours') }}
 )
 
 select

@@ -58,11 +58,14 @@ due as (
 in_window as (
     select
         due.*,
-        row_number() over (partition by customer_id order by due_at, product_id) as due_rank
+        row_number() over (
+            partition by due.customer_id
+            order by due.due_at, due.product_id
+        ) as due_rank
     from due
     where
-        due_at <= {{ as_of_ts() }}
-        and due_at > {{ dbt.dateadd('day', -1 * var('replenishment_window_days'), as_of_ts()) }}
+        due.due_at <= {{ as_of_ts() }}
+        and due.due_at > {{ dbt.dateadd('day', -1 * var('replenishment_window_days'), as_of_ts()) }}
 ),
 
 all_due as (

@@ -21,16 +21,16 @@ summaries as (
 scored as (
     select
         summaries.*,
-        cast(ceil(5 * cume_dist() over (order by recency_days desc)) as integer) as r_score,
-        cast(ceil(5 * cume_dist() over (order by order_count)) as integer) as f_score,
-        cast(ceil(5 * cume_dist() over (order by total_revenue)) as integer) as m_score
+        cast(ceil(5 * cume_dist() over (order by summaries.recency_days desc)) as integer) as r_score,
+        cast(ceil(5 * cume_dist() over (order by summaries.order_count)) as integer) as f_score,
+        cast(ceil(5 * cume_dist() over (order by summaries.total_revenue)) as integer) as m_score
     from summaries
 ),
 
 combined as (
     select
         scored.*,
-        cast(floor((f_score + m_score + 1) / 2.0) as integer) as fm_score
+        cast(floor((scored.f_score + scored.m_score + 1) / 2.0) as integer) as fm_score
     from scored
 )
 
