@@ -99,3 +99,15 @@ def day(value: Any) -> str:
 
 def month(value: Any) -> str:
     return value.strftime("%b %Y") if isinstance(value, (date, datetime)) else str(value)
+
+
+def duration(minutes: Any) -> str:
+    """Minutes as a short duration: 45 min, 3.2 h, 12 d."""
+    if minutes is None:
+        return "—"
+    m = float(minutes)
+    if m < 90:
+        return f"{m:.0f} min"
+    if m < 48 * 60:
+        return f"{m / 60:.1f} h"
+    return f"{m / 1440:.0f} d"

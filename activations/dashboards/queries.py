@@ -48,6 +48,7 @@ class DashboardData:
     campaigns: list[Row]
     coupons: list[Row]
     chatbot: Row
+    chatbot_topics: list[Row]
     sync_health: list[Row] = field(default_factory=list)
     sync_health_available: bool = False
 
@@ -237,7 +238,12 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
 
     sync_health: list[Row] = []
     if "sync_health" in tables:
-        sync_health = rows(con, f"select * from {m}.sync_health order by 1, 2")
+        sync_health = rows(
+            con,
+            f"select day, sync_name, runs, failed_runs + blocked_runs as failed_runs, "
+            f"records_delivered, records_rejected, median_entry_to_delivery_minutes "
+            f"from {m}.sync_health order by day desc, sync_name",
+        )
 
     return DashboardData(
         period_start=period["period_start"],
@@ -272,6 +278,16 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
             con, f"select * from {m}.coupon_performance order by coupons_issued desc, campaign_id"
         ),
         chatbot={k: _num(v) for k, v in chatbot.items()},
+        chatbot_topics=rows(
+            con,
+            f"select topic, sum(conversations_started) as started, "
+            f"sum(conversations_resolved) as resolved, "
+            f"sum(purchases_within_window) as purchases, "
+            f"sum(average_duration_minutes * conversations_finished) "
+            f"/ nullif(sum(case when average_duration_minutes is not null "
+            f"then conversations_finished end), 0) as average_duration_minutes "
+            f"from {m}.chatbot_metrics group by topic order by started desc, topic",
+        ),
         sync_health=sync_health,
         sync_health_available="sync_health" in tables,
     )

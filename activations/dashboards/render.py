@@ -41,6 +41,7 @@ def _environment() -> Environment:
         day=formatting.day,
         month=formatting.month,
         program=formatting.program_label,
+        duration=formatting.duration,
     )
     return env
 
@@ -75,7 +76,12 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
         for r in data.lift
         if r["control_people"] and r["treated_people"]
     ]
-    sync = data.sync_health
+    sync_days: dict[Any, tuple[int, int]] = {}
+    for r in sorted(data.sync_health, key=lambda r: r["day"])[-90:]:
+        delivered, rejected = sync_days.get(r["day"], (0, 0))
+        sync_days[r["day"]] = (
+            delivered + (r["records_delivered"] or 0), rejected + (r["records_rejected"] or 0)
+        )
     return {
         "revenue": charts.stacked_columns(
             [formatting.month(m) for m in months], series,
@@ -98,13 +104,18 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
                                  fmt=formatting.percent),
         "lift": charts.intervals(lift, label="Revenue per person, treated minus control (95% CI)",
                                  fmt=formatting.compact),
+        "chatbot": charts.columns(
+            [(str(r["topic"]).replace("_", " "), float(r["started"] or 0))
+             for r in data.chatbot_topics[:8]],
+            label="Chatbot conversations by topic", fmt=formatting.compact, height=170,
+        ),
         "sync": charts.stacked_columns(
-            [formatting.day(r["day"]).rsplit(" ", 1)[0] for r in sync],
-            [("Records delivered", [float(r.get("records_delivered") or 0) for r in sync]),
-             ("Rejected", [float(r.get("records_rejected") or 0) for r in sync])],
+            [formatting.day(d).rsplit(" ", 1)[0] for d in sync_days],
+            [("Records delivered", [float(sync_days[d][0]) for d in sync_days]),
+             ("Rejected", [float(sync_days[d][1]) for d in sync_days])],
             label="Sync health: records delivered and rejected by day", fmt=formatting.compact,
             height=200,
-        ) if sync else charts.empty("Sync health", "No sync has run yet", height=100),
+        ) if sync_days else charts.empty("Sync health", "No sync has run yet", height=100),
     }
 
 

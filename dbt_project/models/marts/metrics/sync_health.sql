@@ -1,81 +1,158 @@
-{#- Sync health by day and sync, from the sync engine's state tables (schema
-    activations): runs and failed runs, records planned, delivered (confirmed
-    by the provider) and rejected, run time, and latency from audience entry to
-    delivery (minutes, from the changelog joined to the audience snapshot).
-    The state tables exist only once a sync has run: until then this model is
-    empty (with the same columns), so `dbt build` works on a fresh warehouse. -#}
+{#- Sync health by day and sync, from the sync engine's state tables (source
+    activations): runs (dry runs left out) by outcome, records planned, sent,
+    delivered (confirmed by the provider) and rejected, run time, and the
+    latency from audience entry to delivery: changelog deliveries (added,
+    changed, sent) joined to the person's entered_at in the audience the sync
+    reads. A sync's audience is the one whose name starts the sync's name (the
+    convention of syncs/*.yml, e.g. cart_abandoners_klaviyo), and latency is
+    measured for people still in that audience. Sync runs are operational
+    history: they are not cut at as_of. The state tables exist only
+    once a sync has run: until then this model is empty, with the same
+    columns, so `dbt build` works on a fresh warehouse. -#}
 {%- set runs_source = source('activations', 'sync_runs') -%}
 {%- set changelog_source = source('activations', 'sync_changelog') -%}
-{%- set runs = adapter.get_relation(
+{%- set memberships = ref('int_audience_memberships_decided') -%}
+{%- set runs_relation = adapter.get_relation(
     database=runs_source.database,
     schema=runs_source.schema,
     identifier=runs_source.identifier,
 ) if execute else none -%}
-{%- set changelog = adapter.get_relation(
+{%- set changelog_relation = adapter.get_relation(
     database=changelog_source.database,
     schema=changelog_source.schema,
     identifier=changelog_source.identifier,
 ) if execute else none -%}
 
-{%- if runs is none %}
+{%- if runs_relation is none or changelog_relation is none %}
 
 select
     cast(null as date) as day,
     cast(null as {{ dbt.type_string() }}) as sync_name,
     cast(null as {{ dbt.type_int() }}) as runs,
+    cast(null as {{ dbt.type_int() }}) as succeeded_runs,
     cast(null as {{ dbt.type_int() }}) as failed_runs,
+    cast(null as {{ dbt.type_int() }}) as blocked_runs,
     cast(null as {{ dbt.type_bigint() }}) as records_planned,
+    cast(null as {{ dbt.type_bigint() }}) as records_sent,
     cast(null as {{ dbt.type_bigint() }}) as records_delivered,
     cast(null as {{ dbt.type_bigint() }}) as records_rejected,
     cast(null as decimal(12, 2)) as average_run_seconds,
-    cast(null as decimal(12, 2)) as average_entry_to_delivery_minutes
+    cast(null as {{ dbt.type_bigint() }}) as deliveries_timed,
+    cast(null as decimal(12, 2)) as average_entry_to_delivery_minutes,
+    cast(null as decimal(12, 2)) as median_entry_to_delivery_minutes
 where 1 = 0
 
 {%- else %}
-{%- set c = metrics_columns(runs) -%}
 
 with
 
 runs as (
     select
-        cast({{ metrics_pick(c, ['started_at', 'start_at', 'started']) }} as date) as day,
-        {{ metrics_pick(c, ['sync_name', 'sync', 'name', 'sync_id']) }} as sync_name,
-        {{ metrics_pick(c, ['status', 'state']) }} as status,
-        {{ metrics_pick(c, ['planned', 'records_planned', 'planned_count', 'n_planned'], '0') }} as planned,
-        {{ metrics_pick(c, ['confirmed', 'records_confirmed', 'confirmed_count', 'n_confirmed', 'sent'], '0') }} as delivered,
-        {{ metrics_pick(c, ['rejected', 'records_rejected', 'rejected_count', 'n_rejected'], '0') }} as rejected,
-        {{ dbt.datediff(
-            metrics_pick(c, ['started_at', 'start_at', 'started']),
-            metrics_pick(c, ['finished_at', 'ended_at', 'end_at', 'finished']),
-            'second') }} as run_seconds
+        cast(started_at as date) as day,
+        sync_name,
+        status,
+        planned,
+        sent,
+        confirmed,
+        rejected,
+        duration_s
     from {{ runs_source }}
+    where status <> 'dry_run'
 ),
 
-daily as (
+daily_runs as (
     select
         day,
-        cast(sync_name as {{ dbt.type_string() }}) as sync_name,
-        count(*) as runs,
-        sum(case when lower(cast(status as {{ dbt.type_string() }})) in ('failed', 'error', 'crashed', 'aborted') then 1 else 0 end)
+        sync_name,
+        cast(count(*) as {{ dbt.type_int() }}) as runs,
+        cast(sum(case when status = 'succeeded' then 1 else 0 end) as {{ dbt.type_int() }})
+            as succeeded_runs,
+        cast(sum(case when status = 'failed' then 1 else 0 end) as {{ dbt.type_int() }})
             as failed_runs,
-        sum(coalesce(planned, 0)) as records_planned,
-        sum(coalesce(delivered, 0)) as records_delivered,
-        sum(coalesce(rejected, 0)) as records_rejected,
-        avg(run_seconds) as average_run_seconds
+        cast(sum(case when status = 'blocked' then 1 else 0 end) as {{ dbt.type_int() }})
+            as blocked_runs,
+        cast(sum(planned) as {{ dbt.type_bigint() }}) as records_planned,
+        cast(sum(sent) as {{ dbt.type_bigint() }}) as records_sent,
+        cast(sum(confirmed) as {{ dbt.type_bigint() }}) as records_delivered,
+        cast(sum(rejected) as {{ dbt.type_bigint() }}) as records_rejected,
+        avg(duration_s) as average_run_seconds
     from runs
-    group by day, cast(sync_name as {{ dbt.type_string() }})
+    group by day, sync_name
+),
+
+audiences as (
+    select distinct audience from {{ memberships }}
+),
+
+-- each sync's audience: the longest audience name that starts the sync's name
+sync_audiences as (
+    select sync_name, audience
+    from (
+        select
+            synced.sync_name,
+            audiences.audience,
+            row_number() over (
+                partition by synced.sync_name
+                order by {{ dbt.length('audiences.audience') }} desc
+            ) as match_rank
+        from (select distinct sync_name from {{ runs_source }}) as synced
+        inner join audiences
+            on
+                synced.sync_name = audiences.audience
+                or synced.sync_name like audiences.audience || '\_%' escape '\'
+    ) as matched
+    where match_rank = 1
+),
+
+deliveries as (
+    select
+        cast(changelog.changed_at as date) as day,
+        changelog.sync_name,
+        {{ dbt.datediff('members.entered_at', 'changelog.changed_at', 'second') }} / 60.0
+            as latency_minutes
+    from {{ changelog_source }} as changelog
+    inner join sync_audiences on changelog.sync_name = sync_audiences.sync_name
+    inner join {{ memberships }} as members
+        on
+            members.audience = sync_audiences.audience
+            and members.person_id = changelog.record_key
+    where
+        changelog.action in ('added', 'changed', 'sent')
+        and changelog.changed_at >= members.entered_at
+),
+
+daily_latency as (
+    select
+        day,
+        sync_name,
+        count(*) as deliveries_timed,
+        avg(latency_minutes) as average_latency,
+        percentile_cont(0.5) within group (order by latency_minutes) as median_latency
+    from deliveries
+    group by day, sync_name
 )
 
 select
-    day,
-    sync_name,
-    runs,
-    failed_runs,
-    records_planned,
-    records_delivered,
-    records_rejected,
-    cast(average_run_seconds as decimal(12, 2)) as average_run_seconds,
-    cast(null as decimal(12, 2)) as average_entry_to_delivery_minutes
-from daily
+    daily_runs.day,
+    daily_runs.sync_name,
+    daily_runs.runs,
+    daily_runs.succeeded_runs,
+    daily_runs.failed_runs,
+    daily_runs.blocked_runs,
+    daily_runs.records_planned,
+    daily_runs.records_sent,
+    daily_runs.records_delivered,
+    daily_runs.records_rejected,
+    cast(daily_runs.average_run_seconds as decimal(12, 2)) as average_run_seconds,
+    coalesce(daily_latency.deliveries_timed, 0) as deliveries_timed,
+    cast(daily_latency.average_latency as decimal(12, 2))
+        as average_entry_to_delivery_minutes,
+    cast(daily_latency.median_latency as decimal(12, 2))
+        as median_entry_to_delivery_minutes
+from daily_runs
+left join daily_latency
+    on
+        daily_runs.day = daily_latency.day
+        and daily_runs.sync_name = daily_latency.sync_name
 
 {%- endif %}
