@@ -132,5 +132,6 @@ def _generate(
         con.execute("rollback")
         raise
     return {
-        t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchone()[0] for t in RAW_TABLES
+        t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchall()[0][0]
+        for t in RAW_TABLES
     }

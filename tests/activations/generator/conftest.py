@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     path = tmp_path_factory.mktemp("generator") / "shop.duckdb"
     counts = generate(path, end=END, **REALISM_ARGS)
     return path, counts
+
+
+@pytest.fixture(scope="session")
+def generated_window() -> tuple[datetime, datetime]:
+    """(start, end) of the generated history."""
+    return END - timedelta(days=REALISM_ARGS["days"]), END
 
 
 @pytest.fixture(scope="session")
