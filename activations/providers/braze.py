@@ -6,7 +6,9 @@ Mapping:
   objects and arrays of objects, so cart items travel as they are);
 - audience membership is a custom array attribute (option
   ``membership_attribute``, default ``audiences``): joining is
-  ``{"add": [audience]}``, leaving is ``{"remove": [audience]}``;
+  ``{"add": [audience]}``, leaving is ``{"remove": [audience]}`` with
+  ``_update_existing_only`` (a removal never creates a profile). The
+  destination is that audience name, never a subscription group;
 - mode ``events``: one custom event per record, named after the destination.
 
 Consent rule (Braze does not protect an unsubscribed user from an API write,
@@ -14,6 +16,8 @@ the last write wins, so the protection is ours): a sync never sends
 ``email_subscribe``, ``push_subscribe`` or ``subscription_groups``. Those keys
 are dropped from every attribute object whatever the declaration maps, so a
 stale warehouse value can never re-subscribe someone who unsubscribed in Braze.
+Nor does the connector ever call ``/v2/subscription/status/set`` or
+``/email/status``.
 
 Limits: 75 objects per array per request (76 gets ``400 Max Input Length
 Exceeded``); no byte limit is documented. A 429 carries ``X-RateLimit-Reset``
@@ -97,8 +101,13 @@ class BrazeProvider:
         return self._track(batch, {"attributes": objects}, "attributes")
 
     def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        # membership only, and never a new profile for someone Braze does not know
         objects = [
-            {"external_id": r.key, self.membership_attribute: {"remove": [destination]}}
+            {
+                "external_id": r.key,
+                "_update_existing_only": True,
+                self.membership_attribute: {"remove": [destination]},
+            }
             for r in batch
         ]
         return self._track(batch, {"attributes": objects}, "attributes")
