@@ -47,20 +47,36 @@ orders as (
     where placed_at <= {{ as_of_ts() }}
 ),
 
+ordered_carts as (
+    select distinct cart_id
+    from orders
+    where cart_id is not null
+),
+
+last_orders as (
+    select
+        customer_id,
+        max(placed_at) as last_placed_at
+    from orders
+    where customer_id is not null
+    group by customer_id
+),
+
 abandoned as (
     select
         carts.*,
-        {{ dbt.datediff('carts.last_activity_at', as_of_ts(), 'second') }} / 3600.0 as hours_since
+        {{ dbt.datediff('carts.last_activity_at', as_of_ts(), 'second') }}
+        / 3600.0 as hours_since
     from carts
+    left join ordered_carts
+        on carts.cart_id = ordered_carts.cart_id
+    left join last_orders
+        on carts.customer_id = last_orders.customer_id
     where
-        not exists (
-            select 1 from orders
-            where
-                orders.cart_id = carts.cart_id
-                or (
-                    orders.customer_id = carts.customer_id
-                    and orders.placed_at >= carts.last_activity_at
-                )
+        ordered_carts.cart_id is null
+        and (
+            last_orders.last_placed_at is null
+            or last_orders.last_placed_at < carts.last_activity_at
         )
 ),
 
