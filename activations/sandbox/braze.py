@@ -315,41 +315,42 @@ def build(sb: Sandbox) -> ProviderSpec:
                              [f"{key}: {len(items)} objects, at most {MAX_PER_ARRAY}"])
         errors: list[dict[str, Any]] = []
         counts = {"attributes": 0, "events": 0, "purchases": 0}
-        for index, obj in enumerate(arrays["attributes"]):
-            if not has_identifier(obj):
-                errors.append({"type": IDENTIFIER_ERROR, "input_array": "attributes",
-                               "index": index})
-                continue
-            problem = attribute_problem(obj)
-            if problem is not None:
-                errors.append({"type": problem, "input_array": "attributes", "index": index})
-                continue
-            create = not (obj.get("user_alias") and obj.get("_update_existing_only", True))
-            if obj.get("_update_existing_only") is True:
-                create = False
-            contact = user_for(sb, obj, create)
-            if contact is not None:
-                apply_attributes(sb, contact, obj)
-            counts["attributes"] += 1
-        for array in ("events", "purchases"):
-            for index, obj in enumerate(arrays[array]):
+        with sb.store.tx():  # one commit for the whole batch
+            for index, obj in enumerate(arrays["attributes"]):
                 if not has_identifier(obj):
-                    errors.append({"type": IDENTIFIER_ERROR, "input_array": array,
+                    errors.append({"type": IDENTIFIER_ERROR, "input_array": "attributes",
                                    "index": index})
                     continue
-                needed = ("name", "time") if array == "events" else (
-                    "product_id", "currency", "price", "time")
-                absent = [k for k in needed if obj.get(k) in (None, "")]
-                if absent or parse_time(obj.get("time")) is None:
-                    errors.append({"type": f"'{(absent or ['time'])[0]}' is required and must "
-                                   "be valid", "input_array": array, "index": index})
+                problem = attribute_problem(obj)
+                if problem is not None:
+                    errors.append({"type": problem, "input_array": "attributes", "index": index})
                     continue
-                contact = user_for(sb, obj, create=True)
-                assert contact is not None
-                sb.store.save_contact(contact)
-                name = obj["name"] if array == "events" else f"purchase:{obj['product_id']}"
-                sb.store.add_event(NAME, contact.id, name, obj, sb.now())  # never deduplicated
-                counts[array] += 1
+                create = not (obj.get("user_alias") and obj.get("_update_existing_only", True))
+                if obj.get("_update_existing_only") is True:
+                    create = False
+                contact = user_for(sb, obj, create)
+                if contact is not None:
+                    apply_attributes(sb, contact, obj)
+                counts["attributes"] += 1
+            for array in ("events", "purchases"):
+                for index, obj in enumerate(arrays[array]):
+                    if not has_identifier(obj):
+                        errors.append({"type": IDENTIFIER_ERROR, "input_array": array,
+                                       "index": index})
+                        continue
+                    needed = ("name", "time") if array == "events" else (
+                        "product_id", "currency", "price", "time")
+                    absent = [k for k in needed if obj.get(k) in (None, "")]
+                    if absent or parse_time(obj.get("time")) is None:
+                        errors.append({"type": f"'{(absent or ['time'])[0]}' is required and must "
+                                       "be valid", "input_array": array, "index": index})
+                        continue
+                    contact = user_for(sb, obj, create=True)
+                    assert contact is not None
+                    sb.store.save_contact(contact)
+                    name = obj["name"] if array == "events" else f"purchase:{obj['product_id']}"
+                    sb.store.add_event(NAME, contact.id, name, obj, sb.now())  # never deduplicated
+                    counts[array] += 1
         answer: dict[str, Any] = {"message": "success",
                                   "attributes_processed": counts["attributes"],
                                   "events_processed": counts["events"],

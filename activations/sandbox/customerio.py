@@ -224,48 +224,49 @@ def build(sb: Sandbox) -> ProviderSpec:
             errors.append({"batch_index": index, "reason": reason, "field": field,
                            "message": message})
 
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                fail(index, "invalid", "", "each entry must be an object")
-                continue
-            as_sent = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
-            if len(as_sent.encode()) > MAX_ENTRY_BYTES:
-                fail(index, "too_large", "", "an entry is at most 32 KB")
-                continue
-            if entry.get("type") != "person":
-                continue  # objects and deliveries are accepted and not modelled
-            identifiers = entry.get("identifiers")
-            given = [k for k in IDENTIFIERS if isinstance(identifiers, dict)
-                     and identifiers.get(k) not in (None, "")]
-            if len(given) != 1:
-                fail(index, "invalid", "identifiers", "exactly one identifier is required")
-                continue
-            action = entry.get("action")
-            attributes = entry.get("attributes") or {}
-            if action == "identify":
-                problem = attributes_problem(attributes)
-                if problem is not None:
-                    fail(index, "invalid", *problem)
+        with sb.store.tx():  # one commit for the whole batch
+            for index, entry in enumerate(entries):
+                if not isinstance(entry, dict):
+                    fail(index, "invalid", "", "each entry must be an object")
                     continue
-                contact = person(sb, identifiers)
-                assert contact is not None
-                identify(sb, contact, attributes)
-            elif action == "event":
-                contact = person(sb, identifiers)
-                assert contact is not None
-                problem_text = event(contact, entry.get("name"), attributes, entry.get("id"),
-                                     entry.get("timestamp"))
-                if problem_text:
-                    fail(index, "invalid", "name", problem_text)
-            elif action in ("delete", "suppress"):
-                contact = find(sb, identifiers)
-                if contact is not None:
-                    sb.store.delete_contact(NAME, contact.id)
-                if action == "suppress":
-                    sb.store.add_suppression(NAME, str(identifiers[given[0]]), "suppress",
-                                             sb.now())
-            elif action == "unsuppress":
-                sb.store.remove_suppression(NAME, str(identifiers[given[0]]), "suppress")
+                as_sent = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
+                if len(as_sent.encode()) > MAX_ENTRY_BYTES:
+                    fail(index, "too_large", "", "an entry is at most 32 KB")
+                    continue
+                if entry.get("type") != "person":
+                    continue  # objects and deliveries are accepted and not modelled
+                identifiers = entry.get("identifiers")
+                given = [k for k in IDENTIFIERS if isinstance(identifiers, dict)
+                         and identifiers.get(k) not in (None, "")]
+                if len(given) != 1:
+                    fail(index, "invalid", "identifiers", "exactly one identifier is required")
+                    continue
+                action = entry.get("action")
+                attributes = entry.get("attributes") or {}
+                if action == "identify":
+                    problem = attributes_problem(attributes)
+                    if problem is not None:
+                        fail(index, "invalid", *problem)
+                        continue
+                    contact = person(sb, identifiers)
+                    assert contact is not None
+                    identify(sb, contact, attributes)
+                elif action == "event":
+                    contact = person(sb, identifiers)
+                    assert contact is not None
+                    problem_text = event(contact, entry.get("name"), attributes, entry.get("id"),
+                                         entry.get("timestamp"))
+                    if problem_text:
+                        fail(index, "invalid", "name", problem_text)
+                elif action in ("delete", "suppress"):
+                    contact = find(sb, identifiers)
+                    if contact is not None:
+                        sb.store.delete_contact(NAME, contact.id)
+                    if action == "suppress":
+                        sb.store.add_suppression(NAME, str(identifiers[given[0]]), "suppress",
+                                                 sb.now())
+                elif action == "unsuppress":
+                    sb.store.remove_suppression(NAME, str(identifiers[given[0]]), "suppress")
         if errors:
             return JSONResponse({"errors": errors}, status_code=207)
         return JSONResponse({})

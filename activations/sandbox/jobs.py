@@ -122,5 +122,9 @@ class JobRunner:
                 job["done"] = True
                 completer = self._completers.get((job["provider"], job["kind"]))
                 if completer is not None:
-                    completer(job)
+                    with self._store.tx():  # the job's effects land together
+                        completer(job)
+                        self._store.save_job(job["provider"], job["id"], job["kind"], job,
+                                             job["created_at"])
+                    return
         self._store.save_job(job["provider"], job["id"], job["kind"], job, job["created_at"])

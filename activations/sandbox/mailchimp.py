@@ -333,48 +333,49 @@ def build(sb: Sandbox) -> ProviderSpec:
             errors.append({"email_address": email, "error": message, "error_code": code,
                            "field": field, "field_message": field_message or message})
 
-        for member in members:
-            email = member.get("email_address") if isinstance(member, dict) else None
-            if not email_ok(email):
-                fail(email, f"{email} looks fake or invalid, please enter a real email "
-                     "address.", field="email_address")
-                continue
-            trouble = merge_problem(sb, list_id, member.get("merge_fields"))
-            if trouble is not None:
-                fail(email, trouble[1], field=trouble[0])
-                continue
-            status, status_if_new = member.get("status"), member.get("status_if_new")
-            for value in (status, status_if_new):
-                if value is not None and value not in STATUSES:
-                    fail(email, f"Invalid status {value!r}.", field="status")
-                    break
-            else:
-                existing = sb.store.get_contact(NAME, member_id(list_id, email))
-                if existing is not None:
-                    if not update_existing:
-                        fail(email, f"{email} is already a list member. Use PUT to insert or "
-                             "update list members.", code="ERROR_CONTACT_EXISTS")
-                        continue
-                    current = existing.consent.get("status")
-                    if status in ("subscribed", "pending") and current in LOCKED and not (
-                            status == "pending" and current == "unsubscribed"):
-                        fail(email, compliance(email), field="status",
-                             field_message="Member In Compliance State")
-                        continue
-                    contact = write_member(sb, list_id, member, existing, status)
-                    target = updated
+        with sb.store.tx():  # one commit for the whole batch
+            for member in members:
+                email = member.get("email_address") if isinstance(member, dict) else None
+                if not email_ok(email):
+                    fail(email, f"{email} looks fake or invalid, please enter a real email "
+                         "address.", field="email_address")
+                    continue
+                trouble = merge_problem(sb, list_id, member.get("merge_fields"))
+                if trouble is not None:
+                    fail(email, trouble[1], field=trouble[0])
+                    continue
+                status, status_if_new = member.get("status"), member.get("status_if_new")
+                for value in (status, status_if_new):
+                    if value is not None and value not in STATUSES:
+                        fail(email, f"Invalid status {value!r}.", field="status")
+                        break
                 else:
-                    chosen = status_if_new or status
-                    if chosen is None:
-                        fail(email, "status or status_if_new is required for a new member.",
-                             field="status")
-                        continue
-                    contact = write_member(sb, list_id, member, None, chosen)
-                    target = created
-                tags = member.get("tags")
-                if isinstance(tags, list):
-                    set_tags(sb, contact, list_id, [str(t) for t in tags], replace=sync_tags)
-                target.append(member_view(sb, contact))
+                    existing = sb.store.get_contact(NAME, member_id(list_id, email))
+                    if existing is not None:
+                        if not update_existing:
+                            fail(email, f"{email} is already a list member. Use PUT to insert or "
+                                 "update list members.", code="ERROR_CONTACT_EXISTS")
+                            continue
+                        current = existing.consent.get("status")
+                        if status in ("subscribed", "pending") and current in LOCKED and not (
+                                status == "pending" and current == "unsubscribed"):
+                            fail(email, compliance(email), field="status",
+                                 field_message="Member In Compliance State")
+                            continue
+                        contact = write_member(sb, list_id, member, existing, status)
+                        target = updated
+                    else:
+                        chosen = status_if_new or status
+                        if chosen is None:
+                            fail(email, "status or status_if_new is required for a new member.",
+                                 field="status")
+                            continue
+                        contact = write_member(sb, list_id, member, None, chosen)
+                        target = created
+                    tags = member.get("tags")
+                    if isinstance(tags, list):
+                        set_tags(sb, contact, list_id, [str(t) for t in tags], replace=sync_tags)
+                    target.append(member_view(sb, contact))
         return JSONResponse({"new_members": created, "updated_members": updated,
                              "errors": errors, "total_created": len(created),
                              "total_updated": len(updated), "error_count": len(errors),

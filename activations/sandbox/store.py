@@ -34,7 +34,7 @@ create index if not exists contacts_external_id on contacts (provider, external_
 create table if not exists members (
     provider text not null, list_id text not null, contact_id text not null,
     added_at real not null, primary key (provider, list_id, contact_id));
-create index if not exists members_contact on members (provider, contact_id);
+create index if not exists members_by_contact on members (provider, contact_id, list_id);
 create table if not exists suppressions (
     provider text not null, email text not null, kind text not null,
     list_id text not null default '', reason text not null default '',
@@ -133,18 +133,30 @@ class Store:
                 hint="delete it (state is lost) or pass another --state-dir",
             ) from exc
         self._lock = threading.RLock()
+        self._depth = 0
 
     # -- plumbing -------------------------------------------------------------
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: every write inside commits together or not at all."""
+        """One transaction: every write inside commits together or not at all.
+        Re-entrant: an inner ``tx`` joins the outer one. Never hold it across an ``await``."""
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
             self._db.execute("begin")
+            self._depth = 1
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("rollback")
                 raise
+            finally:
+                self._depth = 0
             self._db.execute("commit")
 
     def _q(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
