@@ -68,6 +68,13 @@ def money(value: Any, currency: str = "", digits: int = 0) -> str:
     return f"{text} {currency}".strip()
 
 
+def money_compact(value: Any, currency: str = "") -> str:
+    """Headline money: 553.8k EUR."""
+    if value is None:
+        return "—"
+    return f"{compact(value)} {currency}".strip()
+
+
 def percent(value: Any, digits: int = 1) -> str:
     if value is None:
         return "—"

@@ -35,6 +35,7 @@ def _environment() -> Environment:
         number=formatting.number,
         compact=formatting.compact,
         money=formatting.money,
+        money_compact=formatting.money_compact,
         percent=formatting.percent,
         signed_percent=formatting.signed_percent,
         p_value=formatting.p_value,

@@ -1,6 +1,8 @@
-"""The measurement dashboard as an asset: re-rendered after the metric marts."""
+"""The measurement dashboard as an asset: re-rendered after the metric marts.
 
-from __future__ import annotations
+(No ``from __future__ import annotations`` here: Dagster reads the config
+class from the real annotation.)
+"""
 
 import dagster as dg
 
