@@ -199,6 +199,18 @@ def create_app(settings: SandboxSettings | None = None) -> SandboxApp:
         return exc.response
 
     app.add_exception_handler(Reply, provider_reply)
+
+    async def unreadable_body(request: Any, exc: Exception) -> Any:
+        """A body of the wrong shape that no spec caught: the provider's 400, never a 500
+        (a 500 would make a connector retry a request that can never succeed)."""
+        spec = sb.providers.get(request.url.path.split("/", 2)[1])
+        if spec is None or spec.bad_request is None:
+            raise exc
+        return spec.bad_request(f"The request body could not be read: {type(exc).__name__}: "
+                                f"{exc}")
+
+    for unreadable in (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        app.add_exception_handler(unreadable, unreadable_body)
     for module in PROVIDER_MODULES:
         spec = module.build(sb)
         sb.providers[spec.name] = spec

@@ -482,4 +482,4 @@ def build(sb: Sandbox) -> ProviderSpec:
     return ProviderSpec(
         name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
         throttled=throttled, server_error=server_error, count_records=count_records,
-        act=act, summarize=summarize)
+        act=act, summarize=summarize, bad_request=lambda message: fatal(400, message))

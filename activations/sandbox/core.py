@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from fastapi import APIRouter
@@ -17,9 +17,6 @@ from activations.sandbox.jobs import JobRunner, Pacing, SandboxClock
 from activations.sandbox.limits import Decision, RateLimiter
 from activations.sandbox.settings import PROVIDERS, ProviderLimits, SandboxSettings
 from activations.sandbox.store import Store
-
-if TYPE_CHECKING:
-    pass
 
 ACTIONS = ("unsubscribe", "bounce", "spam", "open", "click")
 
@@ -51,6 +48,8 @@ class ProviderSpec:
     max_body_bytes: int | None = None
     too_large: Callable[[int], Response] | None = None
     public_prefixes: tuple[str, ...] = ()  # paths that need no key (e.g. signed file URLs)
+    # a body the handler cannot read (wrong types, missing keys), in the provider's 400 shape
+    bad_request: Callable[[str], Response] | None = None
 
 
 @dataclass

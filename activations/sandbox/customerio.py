@@ -337,4 +337,5 @@ def build(sb: Sandbox) -> ProviderSpec:
     return ProviderSpec(
         name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
         throttled=throttled, server_error=server_error, count_records=count_records,
-        act=act, summarize=summarize, max_body_bytes=MAX_BATCH_BYTES, too_large=too_large)
+        act=act, summarize=summarize, max_body_bytes=MAX_BATCH_BYTES, too_large=too_large,
+        bad_request=lambda message: meta_error(400, message))

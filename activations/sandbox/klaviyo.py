@@ -270,7 +270,7 @@ def complete_import(sb: Sandbox, job: dict[str, Any]) -> None:
     payload = job["payload"]
     ids: list[str] = []
     for attrs in payload.pop("profiles"):
-        contact, _ = upsert_profile(sb, attrs)
+        contact, _ = upsert_profile(sb, attrs, profile_id_=attrs.get("id"))
         ids.append(contact.id)
     for list_id in payload["lists"]:
         ensure_list(sb, list_id)
@@ -610,7 +610,9 @@ def build(sb: Sandbox) -> ProviderSpec:
     return ProviderSpec(
         name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
         throttled=throttled, server_error=server_error, count_records=count_records,
-        act=act, summarize=summarize, max_body_bytes=MAX_BODY, too_large=too_large)
+        act=act, summarize=summarize, max_body_bytes=MAX_BODY, too_large=too_large,
+        bad_request=lambda message: error(400, "invalid", "Invalid input.", message,
+                                          pointer="/"))
 
 
 def apply_filter(contacts: list[Contact], raw: str) -> list[Contact]:

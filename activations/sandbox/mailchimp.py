@@ -573,7 +573,8 @@ def build(sb: Sandbox) -> ProviderSpec:
     return ProviderSpec(
         name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
         throttled=throttled, server_error=server_error, count_records=count_records,
-        act=act, summarize=summarize)
+        act=act, summarize=summarize,
+        bad_request=lambda message: problem(400, "Invalid Resource", message))
 
 
 def merge_view(list_id: str, field: dict[str, Any]) -> dict[str, Any]:

@@ -455,4 +455,5 @@ def build(sb: Sandbox) -> ProviderSpec:
         name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
         throttled=throttled, server_error=server_error, count_records=count_records,
         act=act, summarize=summarize, max_body_bytes=MAX_BODY, too_large=too_large,
-        public_prefixes=("/sendgrid/files/",))
+        public_prefixes=("/sendgrid/files/",),
+        bad_request=lambda message: error(400, message))

@@ -121,3 +121,19 @@ def test_sendgrid_identifier_rules_reported_by_the_job(clients: dict[str, httpx.
     assert (status["results"]["updated_count"], status["results"]["errored_count"]) == (1, 2)
     errors = httpx.get(status["results"]["errors_url"]).text
     assert "external_id is missing" in errors and "e99_T" in errors
+
+
+def test_a_body_of_the_wrong_shape_is_a_400_not_a_500(clients: dict[str, httpx.Client]) -> None:
+    mailchimp = clients["mailchimp"]
+    mailchimp.post("/lists/shop1", json={"members": [
+        {"email_address": "ann@example.com", "status": "subscribed"}]})
+    from activations.sandbox.common import md5_email
+
+    answer = mailchimp.post(f"/lists/shop1/members/{md5_email('ann@example.com')}/tags",
+                            json={"tags": ["vip"]})  # strings, not {name, status} objects
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "could not be read" in answer.json()["detail"]
+    braze = clients["braze"].post("/v2/subscription/status/set",
+                                  json={"subscription_groups": ["sg_1"]})
+    assert braze.status_code == 400 and "could not be read" in braze.json()["message"]
