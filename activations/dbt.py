@@ -9,6 +9,7 @@ unless given. A failure becomes one ``UserError`` that names each failed node
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import yaml
 
 from activations.errors import UserError
 from activations.paths import DBT_PROJECT_DIR, duckdb_path
+from activations.warehouse import connect_duckdb
 
 COMMANDS = ("build", "run", "test", "seed", "parse", "compile", "source freshness", "ls")
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -36,6 +38,8 @@ class NodeResult:
     status: str  # success, error, fail, pass, warn, skipped...
     message: str
     seconds: float
+    model: str = ""  # for a data or unit test: the model it tests
+    model_path: str = ""  # that model's SQL file
 
     @property
     def failed(self) -> bool:
@@ -134,13 +138,38 @@ def _release_duckdb() -> None:
                 pass
 
 
-def _node_results(result: Any) -> list[NodeResult]:
+def _model_paths(target_dir: Path) -> dict[str, str]:
+    """unique_id -> SQL file of every model, from the manifest dbt just wrote."""
+    try:
+        manifest = json.loads((target_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        uid: node.get("original_file_path", "")
+        for uid, node in manifest.get("nodes", {}).items()
+        if node.get("resource_type") == "model"
+    }
+
+
+def _tested_model(node: Any) -> str:
+    """The unique_id of the model a data test or unit test is about, or ''."""
+    direct = getattr(node, "tested_node_unique_id", None) or getattr(node, "attached_node", None)
+    if direct:
+        return direct
+    if str(getattr(node, "resource_type", "")) == "unit_test":
+        depends_on = getattr(getattr(node, "depends_on", None), "nodes", None) or []
+        return next((uid for uid in depends_on if uid.startswith("model.")), "")
+    return ""
+
+
+def _node_results(result: Any, model_paths: Mapping[str, str]) -> list[NodeResult]:
     nodes: list[NodeResult] = []
     for item in getattr(result, "results", None) or []:
         node = getattr(item, "node", None)
         if node is None:  # e.g. `ls` returns plain strings
             continue
         status = getattr(item, "status", "")
+        tested = _tested_model(node)
         nodes.append(
             NodeResult(
                 unique_id=node.unique_id,
@@ -150,6 +179,8 @@ def _node_results(result: Any) -> list[NodeResult]:
                 status=str(getattr(status, "value", status)),
                 message=str(getattr(item, "message", None) or ""),
                 seconds=float(getattr(item, "execution_time", 0.0) or 0.0),
+                model=tested.rsplit(".", 1)[-1] if tested else "",
+                model_path=model_paths.get(tested, ""),
             )
         )
     return nodes
@@ -157,6 +188,9 @@ def _node_results(result: Any) -> list[NodeResult]:
 
 def _describe(node: NodeResult) -> str:
     message = " ".join(node.message.split()) or node.status
+    if node.model and node.model_path and node.model_path != node.path:
+        where = f"{node.path}; model {node.model} in {node.model_path}"
+        return f"{node.resource_type} {node.name} on {node.model} ({where}): {message}"
     return f"{node.resource_type} {node.name} ({node.path}): {message}"
 
 
@@ -216,6 +250,11 @@ def run_dbt(
 
     environment = dbt_env(warehouse=warehouse, profiles_dir=profiles, target=target)
     environment.update(env or {})
+    target_name = environment.get("DBT_TARGET") or os.environ.get("DBT_TARGET") or "duckdb"
+    on_duckdb = target_name == "duckdb"
+    if on_duckdb and command.split()[0] not in {"parse", "ls", "list", "compile"}:
+        # a clear message for a locked file, before dbt prints its own stack trace
+        connect_duckdb(environment["DUCKDB_PATH"]).close()
     with _environ(environment):
         try:
             outcome = dbtRunner().invoke(args)
@@ -224,30 +263,22 @@ def run_dbt(
         finally:
             _release_duckdb()
 
-    where = (
-        f"warehouse {environment['DUCKDB_PATH']}"
-        if target in (None, "duckdb")
-        else (f"target {target}")
-    )
+    where = f"warehouse {environment['DUCKDB_PATH']}" if on_duckdb else f"target {target_name}"
     if outcome.exception is not None:
         raise UserError(
             f"dbt {command} failed before running any node ({where}): "
             f"{_no_traceback(outcome.exception)}",
             hint="fix the file named above; `dbt parse` reproduces it",
         )
-    nodes = _node_results(outcome.result)
+    target_dir = Path(target_path) if target_path else project / "target"
+    nodes = _node_results(outcome.result, _model_paths(target_dir))
     failed = [node for node in nodes if node.failed]
     if failed or not outcome.success:
         lines = "\n".join(f"  - {_describe(node)}" for node in failed) or "  (no node reported)"
-        names = " ".join(node.name for node in failed)
+        names = " ".join(dict.fromkeys(node.model or node.name for node in failed))
         raise UserError(
             f"dbt {command} failed on {len(failed)} node(s) ({where}):\n{lines}",
-            hint=(
-                "fix the model or the raw data it reads, then rerun "
-                f"`activations build --select {names}`"
-                if names
-                else "see the dbt output above"
-            ),
+            hint=_hint(failed, names),
         )
     if select and command.split()[0] in {"build", "run", "test", "seed", "compile"} and not nodes:
         raise UserError(
@@ -255,6 +286,25 @@ def run_dbt(
             hint="check the name (`dbt ls` lists them); models are selected by file name",
         )
     return DbtRun(command=command, args=args, nodes=nodes)
+
+
+def _hint(failed: list[NodeResult], names: str) -> str:
+    missing_raw = [
+        n
+        for n in failed
+        if n.path.startswith("models/staging/")
+        and ("does not exist" in n.message or "doesn't exist" in n.message)
+    ]
+    if missing_raw:
+        return (
+            "the raw landing tables are missing: load them first "
+            "(`activations generate`, an import, or `make demo`), then rerun"
+        )
+    if not names:
+        return "see the dbt output above"
+    return (
+        f"fix the model or the raw data it reads, then rerun `activations build --select {names}`"
+    )
 
 
 def build(**kwargs: Any) -> DbtRun:

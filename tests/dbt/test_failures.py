@@ -51,9 +51,11 @@ def test_broken_model_sql_names_the_model_and_its_file(project_copy, empty_wareh
             quiet=True,
         )
     text = str(caught.value)
-    assert "model stg_shop__orders" in text
+    # its unit test runs first and fails on the model's SQL: both are named
+    assert "stg_shop__orders" in text
     assert "models/staging/shop/stg_shop__orders.sql" in text
     assert "cart_identifier" in text  # dbt's (DuckDB's) own reason
+    assert "activations build --select stg_shop__orders" in text
     assert "Traceback" not in text
 
 
@@ -117,3 +119,37 @@ def test_cli_rejects_vars_that_are_not_a_mapping(built_warehouse):
     result = _cli("build", "--vars", "[as_of", env=built_warehouse.env)
     assert result.returncode == 2
     assert "--vars is not valid YAML" in result.stderr
+
+
+def test_missing_raw_tables_say_to_load_them_first(tmp_path):
+    with pytest.raises(UserError) as caught:
+        dbt.build(
+            warehouse=tmp_path / "blank.duckdb",
+            select=["stg_shop__orders"],
+            target_path=tmp_path / "target",
+            quiet=True,
+        )
+    text = str(caught.value)
+    assert "model stg_shop__orders in models/staging/shop/stg_shop__orders.sql" in text
+    assert "raw landing tables are missing" in text
+
+
+def test_a_locked_warehouse_is_one_clear_message(empty_warehouse, tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(60)",
+            str(empty_warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match="is locked by another process"):
+            dbt.build(warehouse=empty_warehouse, target_path=tmp_path / "target", quiet=True)
+    finally:
+        holder.kill()
+        holder.wait()
