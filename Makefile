@@ -11,7 +11,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test dev lint bench clean
+.PHONY: install demo sandbox-stop test dev lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,6 +25,9 @@ install: $(VENV)/.installed
 
 demo: install
 	activations demo
+
+sandbox-stop: install
+	activations sandbox-stop
 
 test: install
 	pytest

@@ -28,6 +28,7 @@ from activations.imports import commands as imports_commands; imports_commands.r
 from activations.dashboards import commands as dashboards_commands; dashboards_commands.register(app)  # noqa: E402, E702, I001, E501
 from activations.generator import commands as generator_commands; generator_commands.register(app)  # noqa: E402, E702, I001, E501
 from activations import sync_commands; sync_commands.register(app)  # noqa: E402, E702, I001
+from activations import demo; demo.register(app)  # noqa: E402, E702, I001
 
 
 def main() -> None:

@@ -1,0 +1,191 @@
+"""``activations demo``: the whole product on one machine, end to end.
+
+Generate a demo-sized shop, build the dbt project, start the ESP sandbox in
+the background (it keeps running so the marketer page can be opened), sync
+every declared audience to it, rebuild the metric marts with the sync history,
+render the dashboard, and say where to look.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from activations import dbt, engine
+from activations.errors import UserError
+from activations.paths import PROJECT_ROOT, duckdb_path
+from activations.report import warehouse_counts
+from activations.sandbox.server import PREFIXES
+from activations.sandbox.settings import DEFAULT_KEYS
+from activations.specs import SyncSpec, load_syncs
+from activations.warehouse import connect_duckdb
+
+console = Console(highlight=False)
+
+SANDBOX_DIR = PROJECT_ROOT / ".sandbox"
+PID_FILE = SANDBOX_DIR / "server.pid"
+DASHBOARD = PROJECT_ROOT / "out" / "dashboard.html"
+
+# which environment variable the example declarations read, per provider
+KEY_ENV = {
+    "braze": "BRAZE_API_KEY",
+    "klaviyo": "KLAVIYO_API_KEY",
+    "mailchimp": "MAILCHIMP_API_KEY",
+    "sendgrid": "SENDGRID_API_KEY",
+    "customerio": "CUSTOMERIO_API_KEY",
+}
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    base_url: str
+    pid: int | None  # None when an already running sandbox was reused
+
+    def env(self) -> dict[str, str]:
+        """Credentials and base URLs that point every ESP declaration at this sandbox."""
+        values: dict[str, str] = {}
+        for provider, key_env in KEY_ENV.items():
+            values[key_env] = DEFAULT_KEYS[provider]
+            values[key_env.replace("_API_KEY", "_BASE_URL")] = self.base_url + PREFIXES[provider]
+        return values
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        return httpx.get(base_url + "/_sandbox/state", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_sandbox(port: int) -> Sandbox:
+    """Start ``activations sandbox serve`` detached (or reuse the one already on ``port``)."""
+    base_url = f"http://127.0.0.1:{port}"
+    if _answers(base_url):
+        return Sandbox(base_url, None)
+    SANDBOX_DIR.mkdir(parents=True, exist_ok=True)
+    log = open(SANDBOX_DIR / "server.log", "ab")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(
+        [sys.executable, "-m", "activations.cli", "sandbox", "serve", "--port", str(port),
+         "--state-dir", str(SANDBOX_DIR)],
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+        cwd=PROJECT_ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while not _answers(base_url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise UserError(
+                f"the ESP sandbox did not start on port {port}",
+                hint=f"see {SANDBOX_DIR / 'server.log'}; pick another port with --port",
+            )
+        time.sleep(0.2)
+    PID_FILE.write_text(str(process.pid))
+    return Sandbox(base_url, process.pid)
+
+
+def stop_sandbox() -> bool:
+    """Stop the sandbox the demo started; False when none was running."""
+    if not PID_FILE.exists():
+        return False
+    pid = int(PID_FILE.read_text().strip() or 0)
+    PID_FILE.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def run_syncs(specs: list[SyncSpec], env: Mapping[str, str], warehouse: Path) -> Table:
+    table = Table(title="syncs to the ESP sandbox", header_style="bold")
+    for column in ("sync", "provider", "mode", "planned", "skipped", "sent", "confirmed",
+                   "rejected", "removed", "status"):
+        table.add_column(column, justify="left" if column in ("sync", "provider", "mode",
+                                                              "status") else "right")
+    con = connect_duckdb(warehouse)
+    try:
+        for spec in specs:
+            with console.status(f"syncing {spec.name} …"):
+                report = engine.run(spec, con, env=env)
+            status = report.status if not report.error else f"{report.status}: {report.error}"
+            numbers = (report.planned, report.skipped, report.sent, report.confirmed,
+                       report.rejected, report.removed)
+            table.add_row(spec.name, spec.provider, spec.mode, *(f"{n:,}" for n in numbers),
+                          status)
+    finally:
+        con.close()
+    return table
+
+
+def demo_command(
+    customers: Annotated[int, typer.Option(min=100, help="customers to generate")] = 5000,
+    days: Annotated[int, typer.Option(min=7, help="days of history")] = 90,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same shop)")] = 42,
+    port: Annotated[int, typer.Option(help="port of the ESP sandbox")] = 8765,
+) -> None:
+    """Generate a shop, build it, sync every audience to the ESP sandbox, render the dashboard."""
+    from activations.dashboards.render import render_dashboard
+    from activations.generator import generate
+
+    warehouse = duckdb_path()
+    console.rule("[bold]1/5 generate a shop")
+    counts = generate(warehouse, customers=customers, days=days, seed=seed)
+    console.print(", ".join(f"{table} {n:,}" for table, n in counts.items()))
+
+    console.rule("[bold]2/5 build the warehouse (dbt build: models, tests, unit tests)")
+    with console.status("dbt build …"):
+        result = dbt.build(quiet=True)
+    console.print(f"dbt build passed: {sum(result.by_status().values())} nodes")
+
+    console.rule("[bold]3/5 sync every audience to the ESP sandbox")
+    sandbox = start_sandbox(port)
+    env = {**os.environ, **sandbox.env()}
+    specs = [s for s in load_syncs() if s.provider != "webhook" or os.environ.get("WEBHOOK_URL")]
+    console.print(run_syncs(specs, env, warehouse))
+
+    console.rule("[bold]4/5 measure (metric marts with the sync history, dashboard)")
+    with console.status("dbt build of the metric marts …"):
+        dbt.build(select=["path:models/marts/metrics"], quiet=True)
+    page = render_dashboard(warehouse, DASHBOARD)
+
+    console.rule("[bold]5/5 what is where")
+    table = Table(header_style="bold")
+    for column in ("schema", "table", "rows", "sendable"):
+        table.add_column(column, justify="right" if column in ("rows", "sendable") else "left")
+    for count in warehouse_counts(warehouse):
+        if count.schema in ("core", "audiences") or count.table in ("events", "orders",
+                                                                    "customers"):
+            table.add_row(count.schema, count.table,
+                          "missing" if count.rows is None else f"{count.rows:,}",
+                          "" if count.sendable is None else f"{count.sendable:,}")
+    console.print(table)
+    console.print(f"""
+[bold]Look here next[/]
+  dashboard (opens offline):   {page}
+  ESP sandbox, as a marketer:  {sandbox.base_url}/
+                               (runs in the background; stop it with `make sandbox-stop`)
+  warehouse (DuckDB):          {warehouse}
+  sync history:                activations syncs · activations runs <sync> · activations plan <sync>
+  Dagster UI with the graph:   make dev   → http://localhost:3000
+""")
+
+
+def sandbox_stop_command() -> None:
+    """Stop the background ESP sandbox that `activations demo` started."""
+    console.print("sandbox stopped" if stop_sandbox() else "no demo sandbox was running")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)
+    app.command("sandbox-stop", hidden=True)(sandbox_stop_command)
