@@ -3,7 +3,7 @@
 For each provider: N records cut into batches by the provider's own ``Limits``
 (``activations.delivery.batching``), sent one batch after another through the
 connector, against the sandbox on 127.0.0.1 (real HTTP, async jobs polled).
-Prints records per second and requests per batch. Run: ``python benchmarks/connectors.py [N]``.
+Prints records per second and requests per batch. Run: ``python benchmarks/bench_connectors.py [N]``.
 """
 
 from __future__ import annotations
