@@ -1,4 +1,5 @@
-"""Every request the Klaviyo and SendGrid connectors send, captured on the wire
+"""Every request the Klaviyo and SendGrid connectors (and their consent
+pull-back readers) send, captured on the wire
 (an httpx request hook on the connector's own client) and validated against the
 official OpenAPI specs shipped in /work/shared/esp-specs with openapi-core
 (Klaviyo: OAS 3.0 slices; SendGrid: OAS 3.1)."""
@@ -17,6 +18,7 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from activations.consent.pull import READERS
 from activations.providers.base import Record
 
 SPECS = Path("/work/shared/esp-specs")
@@ -107,6 +109,8 @@ def test_every_klaviyo_request_matches_the_official_spec(connector, sandbox) -> 
         for i, r in enumerate(members, 1)
     ]
     provider.send_events("Cart Abandoned", events)
+    sandbox.person("klaviyo", "unsubscribe", members[3].email)
+    assert {s.email for s in READERS["klaviyo"](provider.http)} == {members[3].email}
 
     prefix = urlsplit(sandbox.url("klaviyo")).path
     with_body = 0
@@ -117,7 +121,7 @@ def test_every_klaviyo_request_matches_the_official_spec(connector, sandbox) -> 
         with_body += bool(wire.body)
     kinds = {(r.method, urlsplit(str(r.url)).path[len(prefix) :].split("/")[2]) for r in sent}
     assert ("POST", "profile-bulk-import-jobs") in kinds and ("DELETE", "lists") in kinds
-    assert ("POST", "event-bulk-create-jobs") in kinds
+    assert ("POST", "event-bulk-create-jobs") in kinds and ("GET", "profiles") in kinds
     assert with_body >= 3
 
 
@@ -128,6 +132,8 @@ def test_every_sendgrid_request_matches_the_official_spec(connector, sandbox) ->
     bad = Record(key="u_bad", email="not-an-email", fields={"first_name": "Bad"})
     provider.upsert("cart_abandoners", [*members, bad])
     provider.remove("cart_abandoners", members[:2])
+    sandbox.person("sendgrid", "bounce", members[3].email)
+    assert {s.email for s in READERS["sendgrid"](provider.http)} == {members[3].email}
 
     prefix = urlsplit(sandbox.url("sendgrid")).path
     checked = 0
@@ -143,4 +149,5 @@ def test_every_sendgrid_request_matches_the_official_spec(connector, sandbox) ->
     methods = {(r.method, urlsplit(str(r.url)).path[len(prefix) :]) for r in sent}
     assert ("PUT", "/v3/marketing/contacts") in methods
     assert any(m == "DELETE" and p.endswith("/contacts") for m, p in methods)
-    assert checked >= 6
+    assert any("/v3/suppression/bounces" in p for _, p in methods)
+    assert checked >= 10
