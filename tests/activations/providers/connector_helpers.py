@@ -58,3 +58,25 @@ def audience(sandbox: Any, provider: str, destination: str) -> dict[str, Any] | 
 def member_emails(sandbox: Any, provider: str, destination: str) -> set[str]:
     found = audience(sandbox, provider, destination)
     return {m["email"] for m in (found or {}).get("members", [])}
+
+
+def sized(key: str, size: int, provider: Any, chunk: int = 900) -> Record:
+    """A record that adds exactly ``size`` bytes to a batch (``provider.record_size``),
+    its bulk spread over text fields of at most ``chunk`` characters (ESPs cap a
+    single value: Customer.io at 1,000 bytes)."""
+    email = f"{key}@example.com"
+    fields: dict[str, str] = {}
+    while True:
+        missing = size - provider.record_size(Record(key=key, email=email, fields=fields))
+        if missing == 0:
+            return Record(key=key, email=email, fields=fields)
+        name = f"a{len(fields)}"
+        overhead = len(f',"{name}":""') if fields else len(f'"{name}":""')
+        if missing >= overhead + chunk + 40 or not fields:
+            fields[name] = "x" * min(chunk, max(0, missing - overhead - 40))
+        elif missing > overhead:
+            fields[name] = "x" * (missing - overhead)
+        else:  # too close to add a field: grow the last one
+            last = next(reversed(fields))
+            fields[last] = fields[last] + "x" * missing
+            assert len(fields[last]) <= chunk + overhead

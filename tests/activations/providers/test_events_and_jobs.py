@@ -4,11 +4,12 @@ Customer.io's byte limits at the exact boundary."""
 from __future__ import annotations
 
 import pytest
-from connector_helpers import DESTINATION, people
+from connector_helpers import DESTINATION, people, sized
 
 from activations.delivery.batching import cut_batches
 from activations.providers.base import PermanentError, Record
 from activations.providers.http import encode_json
+from activations.providers.klaviyo import import_body
 
 
 def _events(sandbox, name: str) -> int:
@@ -78,28 +79,6 @@ def _members(sandbox, name):
     return []
 
 
-def _sized(key: str, size: int, provider) -> Record:
-    """A record that adds exactly ``size`` bytes to a batch (its entry plus the
-    comma), spread over attributes of at most 900 bytes (Customer.io caps a value
-    at 1,000 bytes)."""
-    base = Record(key=key, email=f"{key}@example.com", fields={})
-    fields: dict[str, str] = {}
-    while True:
-        missing = size - provider.record_size(Record(key=key, email=base.email, fields=fields))
-        if missing == 0:
-            return Record(key=key, email=base.email, fields=fields)
-        name = f"a{len(fields)}"
-        overhead = len(f',"{name}":""') if fields else len(f'"{name}":""')
-        if missing >= overhead + 900 + 40:
-            fields[name] = "x" * 900
-        elif missing > overhead:
-            fields[name] = "x" * (missing - overhead)
-        else:  # too close to add an attribute: grow the last one
-            last = next(reversed(fields))
-            fields[last] = fields[last] + "x" * missing
-            assert len(fields[last]) <= 1000
-
-
 def _body(provider, records) -> bytes:
     return encode_json({"batch": [provider.identify_entry(r) for r in records]})
 
@@ -110,13 +89,13 @@ def test_customerio_batch_at_the_byte_limit_is_accepted_and_one_byte_more_refuse
     provider = connector("customerio")
     per = 30_000
     n, rest = divmod(provider.limits.max_bytes, per)
-    records = [_sized(f"c{i}", per, provider) for i in range(n)]
-    records.append(_sized(f"c{n}", rest, provider))
+    records = [sized(f"c{i}", per, provider) for i in range(n)]
+    records.append(sized(f"c{n}", rest, provider))
     assert len(list(cut_batches(records, provider.limits, provider.record_size))) == 1
     assert len(_body(provider, records)) == 500 * 1024
     assert {o.status for o in provider.upsert("7", records)} == {"confirmed"}
 
-    over = [*records[:-1], _sized(f"c{n}", rest + 1, provider)]
+    over = [*records[:-1], sized(f"c{n}", rest + 1, provider)]
     assert len(list(cut_batches(over, provider.limits, provider.record_size))) == 2
     assert len(_body(provider, over)) == 500 * 1024 + 1
     with pytest.raises(PermanentError) as refused:
@@ -128,13 +107,47 @@ def test_customerio_entry_at_32_kb_is_accepted_and_one_byte_more_rejected(
     connector, sandbox
 ) -> None:
     provider = connector("customerio")
-    exact = _sized("big", provider.limits.max_record_bytes, provider)
+    exact = sized("big", provider.limits.max_record_bytes, provider)
     assert len(encode_json(provider.identify_entry(exact))) == 32 * 1024
     assert len(list(cut_batches([exact], provider.limits, provider.record_size))) == 1
     assert provider.upsert("7", [exact])[0].status == "confirmed"
 
-    over = _sized("big", provider.limits.max_record_bytes + 1, provider)
+    over = sized("big", provider.limits.max_record_bytes + 1, provider)
     (batch,) = cut_batches([over], provider.limits, provider.record_size)
     assert batch.oversize, "the framework never sends it"
     outcome = provider.upsert("7", [over])[0]  # and the ESP refuses it, in its own words
     assert outcome.status == "rejected" and "32 KB" in (outcome.reason or "")
+
+
+def test_klaviyo_import_at_5_mb_is_accepted_and_one_byte_more_refused(connector, sandbox) -> None:
+    provider = connector("klaviyo")
+    list_id = provider.list_id("big_import")
+    assert len(list_id) == 6
+    per = 100_000
+    n, rest = divmod(provider.limits.max_bytes, per)
+    records = [sized(f"k{i}", per, provider, chunk=4000) for i in range(n)]
+    records.append(sized(f"k{n}", rest, provider, chunk=4000))
+    assert len(list(cut_batches(records, provider.limits, provider.record_size))) == 1
+    body = encode_json(import_body([provider.profile(r) for r in records], list_id))
+    assert len(body) == 5 * 1024 * 1024
+    assert {o.status for o in provider.upsert("big_import", records)} == {"confirmed"}
+
+    over = [*records[:-1], sized(f"k{n}", rest + 1, provider, chunk=4000)]
+    assert len(list(cut_batches(over, provider.limits, provider.record_size))) == 2
+    with pytest.raises(PermanentError) as refused:
+        provider.upsert("big_import", over)
+    assert refused.value.status == 413
+
+
+def test_klaviyo_profile_at_100_kb_is_accepted_and_one_byte_more_rejected(
+    connector, sandbox
+) -> None:
+    provider = connector("klaviyo")
+    exact = sized("big", provider.limits.max_record_bytes, provider, chunk=4000)
+    assert len(encode_json(provider.profile(exact))) == 100 * 1024
+    assert provider.upsert("big_profile", [exact])[0].status == "confirmed"
+    over = sized("big", provider.limits.max_record_bytes + 1, provider, chunk=4000)
+    (batch,) = cut_batches([over], provider.limits, provider.record_size)
+    assert batch.oversize, "the framework never sends it"
+    outcome = provider.upsert("big_profile", [over])[0]  # and Klaviyo refuses it, in its own words
+    assert outcome.status == "rejected" and "100 KB" in (outcome.reason or "")
