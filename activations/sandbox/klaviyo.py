@@ -48,26 +48,48 @@ PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 STANDARD = ("first_name", "last_name", "organization", "locale", "title", "image", "location")
 CLEARED_BY_SUBSCRIBE = {"UNSUBSCRIBE", "SPAM_REPORT", "USER_SUPPRESSED"}
 WEBHOOK_METRICS = {
-    "unsubscribe": "Unsubscribed from Email Marketing", "bounce": "Bounced Email",
-    "spam": "Marked Email as Spam", "open": "Opened Email", "click": "Clicked Email",
+    "unsubscribe": "Unsubscribed from Email Marketing",
+    "bounce": "Bounced Email",
+    "spam": "Marked Email as Spam",
+    "open": "Opened Email",
+    "click": "Clicked Email",
 }
 
 
-def error(status: int, code: str, title: str, detail: str, *, pointer: str | None = None,
-          parameter: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def error(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    pointer: str | None = None,
+    parameter: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     source: dict[str, str] = {}
     if pointer is not None:
         source["pointer"] = pointer
     if parameter is not None:
         source["parameter"] = parameter
-    body = {"errors": [{"id": str(uuid.uuid4()), "status": status, "code": code, "title": title,
-                        "detail": detail, "source": source}]}
+    body = {
+        "errors": [
+            {
+                "id": str(uuid.uuid4()),
+                "status": status,
+                "code": code,
+                "title": title,
+                "detail": detail,
+                "source": source,
+            }
+        ]
+    }
     return JSONResponse(body, status_code=status, media_type=MEDIA, headers=headers)
 
 
 def invalid(detail: str, *, pointer: str | None = None, parameter: str | None = None) -> Reply:
-    return Reply(error(400, "invalid", "Invalid input.", detail, pointer=pointer,
-                       parameter=parameter))
+    return Reply(
+        error(400, "invalid", "Invalid input.", detail, pointer=pointer, parameter=parameter)
+    )
 
 
 def not_found(detail: str) -> Reply:
@@ -77,30 +99,48 @@ def not_found(detail: str) -> Reply:
 def authenticate(headers: Headers, key: str) -> str | None:
     value = headers.get("authorization", "")
     prefix = "Klaviyo-API-Key "
-    presented = value[len(prefix):].strip() if value.startswith(prefix) else ""
+    presented = value[len(prefix) :].strip() if value.startswith(prefix) else ""
     return presented if presented and presented == key else None
 
 
 def unauthorized() -> Response:
-    return error(401, "not_authenticated", "Authentication credentials were not provided.",
-                 "Missing or invalid private key.", pointer="/data/")
+    return error(
+        401,
+        "not_authenticated",
+        "Authentication credentials were not provided.",
+        "Missing or invalid private key.",
+        pointer="/data/",
+    )
 
 
 def throttled(decision: Decision) -> Response:
     seconds = max(1, int(decision.reset_in or 1))
-    return error(429, "throttled", "Request was throttled.",
-                 f"Request was throttled. Expected available in {seconds} second"
-                 f"{'s' if seconds != 1 else ''}.", headers=throttled_headers(NAME, decision))
+    return error(
+        429,
+        "throttled",
+        "Request was throttled.",
+        f"Request was throttled. Expected available in {seconds} second"
+        f"{'s' if seconds != 1 else ''}.",
+        headers=throttled_headers(NAME, decision),
+    )
 
 
 def server_error(status: int) -> Response:
-    return error(status, "server_error" if status == 500 else "service_unavailable",
-                 "A server error occurred.", "Sandbox fault: the server failed; retry later.")
+    return error(
+        status,
+        "server_error" if status == 500 else "service_unavailable",
+        "A server error occurred.",
+        "Sandbox fault: the server failed; retry later.",
+    )
 
 
 def too_large(size: int) -> Response:
-    return error(413, "request_too_large", "Request entity too large.",
-                 f"The payload is {size} bytes; the maximum is {MAX_BODY} bytes (5 MB).")
+    return error(
+        413,
+        "request_too_large",
+        "Request entity too large.",
+        f"The payload is {size} bytes; the maximum is {MAX_BODY} bytes (5 MB).",
+    )
 
 
 def count_records(method: str, path: str, body: Any) -> int | None:
@@ -116,8 +156,13 @@ def count_records(method: str, path: str, body: Any) -> int | None:
 
 # -- profiles and consent -------------------------------------------------------
 def blank_consent() -> dict[str, Any]:
-    return {"consent": "NEVER_SUBSCRIBED", "consent_timestamp": None, "method": None,
-            "suppression": [], "list_suppressions": []}
+    return {
+        "consent": "NEVER_SUBSCRIBED",
+        "consent_timestamp": None,
+        "method": None,
+        "suppression": [],
+        "list_suppressions": [],
+    }
 
 
 def consent_of(contact: Contact) -> dict[str, Any]:
@@ -132,20 +177,28 @@ def can_receive(contact: Contact) -> bool:
 def find_profile(sb: Sandbox, attrs: dict[str, Any]) -> Contact | None:
     email = attrs.get("email")
     return sb.store.find_contact(
-        NAME, email=email.lower() if isinstance(email, str) else None,
-        external_id=attrs.get("external_id"), phone=attrs.get("phone_number"))
+        NAME,
+        email=email.lower() if isinstance(email, str) else None,
+        external_id=attrs.get("external_id"),
+        phone=attrs.get("phone_number"),
+    )
 
 
-def upsert_profile(sb: Sandbox, attrs: dict[str, Any], *, profile_id_: str | None = None
-                   ) -> tuple[Contact, bool]:
+def upsert_profile(
+    sb: Sandbox, attrs: dict[str, Any], *, profile_id_: str | None = None
+) -> tuple[Contact, bool]:
     """Create or update a profile: omitted fields are kept, ``null`` clears."""
     now = sb.now()
     contact = sb.store.get_contact(NAME, profile_id_) if profile_id_ else None
     contact = contact or find_profile(sb, attrs)
     created = contact is None
     if contact is None:
-        contact = Contact(provider=NAME, id=profile_id(), created_at=now,
-                          consent={"email_marketing": blank_consent()})
+        contact = Contact(
+            provider=NAME,
+            id=profile_id(),
+            created_at=now,
+            consent={"email_marketing": blank_consent()},
+        )
     if "email" in attrs:
         contact.email = attrs["email"].lower() if isinstance(attrs["email"], str) else None
     if "external_id" in attrs:
@@ -183,28 +236,45 @@ def profile_problem(attrs: dict[str, Any]) -> tuple[str, str] | None:
 
 def profile_resource(request: Request, contact: Contact, *, subscriptions: bool) -> dict[str, Any]:
     attributes: dict[str, Any] = {
-        "email": contact.email, "phone_number": contact.phone,
+        "email": contact.email,
+        "phone_number": contact.phone,
         "external_id": contact.external_id,
         **{k: contact.attributes.get(k) for k in STANDARD},
-        "created": iso(contact.created_at), "updated": iso(contact.updated_at),
+        "created": iso(contact.created_at),
+        "updated": iso(contact.updated_at),
         "properties": contact.attributes.get("properties", {}),
     }
     if subscriptions:
         consent = consent_of(contact)
-        attributes["subscriptions"] = {"email": {"marketing": {
-            "can_receive_email_marketing": can_receive(contact),
-            "consent": consent["consent"],
-            "consent_timestamp": iso(consent["consent_timestamp"]),
-            "last_updated": iso(contact.updated_at),
-            "method": consent.get("method"),
-            "suppression": [{"reason": s["reason"], "timestamp": iso(s["timestamp"])}
-                            for s in consent["suppression"]],
-            "list_suppressions": [{"list_id": s["list_id"], "reason": s["reason"],
-                                   "timestamp": iso(s["timestamp"])}
-                                  for s in consent["list_suppressions"]],
-        }}}
-    return {"type": "profile", "id": contact.id, "attributes": attributes,
-            "links": {"self": f"{_base(request)}/api/profiles/{contact.id}/"}}
+        attributes["subscriptions"] = {
+            "email": {
+                "marketing": {
+                    "can_receive_email_marketing": can_receive(contact),
+                    "consent": consent["consent"],
+                    "consent_timestamp": iso(consent["consent_timestamp"]),
+                    "last_updated": iso(contact.updated_at),
+                    "method": consent.get("method"),
+                    "suppression": [
+                        {"reason": s["reason"], "timestamp": iso(s["timestamp"])}
+                        for s in consent["suppression"]
+                    ],
+                    "list_suppressions": [
+                        {
+                            "list_id": s["list_id"],
+                            "reason": s["reason"],
+                            "timestamp": iso(s["timestamp"]),
+                        }
+                        for s in consent["list_suppressions"]
+                    ],
+                }
+            }
+        }
+    return {
+        "type": "profile",
+        "id": contact.id,
+        "attributes": attributes,
+        "links": {"self": f"{_base(request)}/api/profiles/{contact.id}/"},
+    }
 
 
 def _base(request: Request) -> str:
@@ -225,17 +295,25 @@ def set_unsubscribed(sb: Sandbox, contact: Contact, reason: str, method: str) ->
 
 # -- lists ----------------------------------------------------------------------------
 def list_resource(request: Request, row: ListRow) -> dict[str, Any]:
-    return {"type": "list", "id": row.id,
-            "attributes": {"name": row.name, "created": iso(row.created_at),
-                           "updated": iso(row.created_at), "opt_in_process": "single_opt_in"},
-            "links": {"self": f"{_base(request)}/api/lists/{row.id}/"}}
+    return {
+        "type": "list",
+        "id": row.id,
+        "attributes": {
+            "name": row.name,
+            "created": iso(row.created_at),
+            "updated": iso(row.created_at),
+            "opt_in_process": "single_opt_in",
+        },
+        "links": {"self": f"{_base(request)}/api/lists/{row.id}/"},
+    }
 
 
 def ensure_list(sb: Sandbox, list_id: str) -> ListRow:
     row = sb.store.get_list(NAME, list_id)
     if row is None:
-        row = sb.store.add_list(ListRow(NAME, list_id, list_id, "list", auto_created=True,
-                                        created_at=sb.now()))
+        row = sb.store.add_list(
+            ListRow(NAME, list_id, list_id, "list", auto_created=True, created_at=sb.now())
+        )
     return row
 
 
@@ -244,23 +322,32 @@ def job_resource(request: Request, job: dict[str, Any]) -> dict[str, Any]:
     result = job["result"]
     base = f"{_base(request)}/api/profile-bulk-import-jobs/{job['id']}"
     return {
-        "type": "profile-bulk-import-job", "id": job["id"],
+        "type": "profile-bulk-import-job",
+        "id": job["id"],
         "attributes": {
-            "status": job["status"], "created_at": iso(job["created_at"]),
+            "status": job["status"],
+            "created_at": iso(job["created_at"]),
             "total_count": job["payload"]["total"],
             "completed_count": result.get("completed", 0),
             "failed_count": result.get("failed", 0),
-            "completed_at": iso(job["finished_at"]), "started_at": iso(job["started_at"]),
+            "completed_at": iso(job["finished_at"]),
+            "started_at": iso(job["started_at"]),
             "expires_at": iso(job["created_at"] + 7 * 86400),
         },
         "relationships": {
-            "lists": {"data": [{"type": "list", "id": i} for i in job["payload"]["lists"]],
-                      "links": {"self": f"{base}/relationships/lists/",
-                                "related": f"{base}/lists/"}},
-            "profiles": {"links": {"self": f"{base}/relationships/profiles/",
-                                   "related": f"{base}/profiles/"}},
-            "import-errors": {"links": {"self": f"{base}/relationships/import-errors/",
-                                        "related": f"{base}/import-errors/"}},
+            "lists": {
+                "data": [{"type": "list", "id": i} for i in job["payload"]["lists"]],
+                "links": {"self": f"{base}/relationships/lists/", "related": f"{base}/lists/"},
+            },
+            "profiles": {
+                "links": {"self": f"{base}/relationships/profiles/", "related": f"{base}/profiles/"}
+            },
+            "import-errors": {
+                "links": {
+                    "self": f"{base}/relationships/import-errors/",
+                    "related": f"{base}/import-errors/",
+                }
+            },
         },
         "links": {"self": f"{base}/"},
     }
@@ -275,8 +362,11 @@ def complete_import(sb: Sandbox, job: dict[str, Any]) -> None:
     for list_id in payload["lists"]:
         ensure_list(sb, list_id)
         sb.store.add_members(NAME, list_id, ids, sb.now())
-    job["result"] = {"profile_ids": list(dict.fromkeys(ids)), "completed": len(ids),
-                     "failed": len(payload["errors"])}
+    job["result"] = {
+        "profile_ids": list(dict.fromkeys(ids)),
+        "completed": len(ids),
+        "failed": len(payload["errors"]),
+    }
     job["status"] = "complete"
 
 
@@ -294,10 +384,23 @@ def act(sb: Sandbox, action: str, email: str, list_id: str | None) -> Webhook | 
     now = sb.now()
     metric = WEBHOOK_METRICS[action]
     sb.store.add_event(NAME, contact.id, metric, {"list_id": list_id}, now)
-    return Webhook({"data": [{"type": "event", "id": uuid.uuid4().hex, "attributes": {
-        "metric": {"name": metric}, "datetime": iso(now), "timestamp": int(now),
-        "profile": {"id": contact.id, "email": contact.email},
-        "event_properties": {"list_id": list_id}}}]})
+    return Webhook(
+        {
+            "data": [
+                {
+                    "type": "event",
+                    "id": uuid.uuid4().hex,
+                    "attributes": {
+                        "metric": {"name": metric},
+                        "datetime": iso(now),
+                        "timestamp": int(now),
+                        "profile": {"id": contact.id, "email": contact.email},
+                        "event_properties": {"list_id": list_id},
+                    },
+                }
+            ]
+        }
+    )
 
 
 def summarize(sb: Sandbox, limit: int) -> dict[str, Any]:
@@ -305,16 +408,33 @@ def summarize(sb: Sandbox, limit: int) -> dict[str, Any]:
     for row in sb.store.lists(NAME):
         ids = sb.store.member_ids(NAME, row.id)
         members = sb.store.contacts(NAME, ids=ids[:limit])
-        lists.append({"id": row.id, "name": row.name, "kind": row.kind,
-                      "auto_created": row.auto_created, "member_count": len(ids),
-                      "members": [member_view(c) for c in members]})
+        lists.append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "kind": row.kind,
+                "auto_created": row.auto_created,
+                "member_count": len(ids),
+                "members": [member_view(c) for c in members],
+            }
+        )
     suppressions = []
     for contact in sb.store.contacts(NAME):
         for s in consent_of(contact)["suppression"]:
-            suppressions.append({"email": contact.email, "kind": s["reason"], "list_id": "",
-                                 "created_at": s["timestamp"]})
-    return {"lists": lists, "contacts": sb.store.count_contacts(NAME),
-            "suppressions": suppressions, "events": sb.store.count_events(NAME)}
+            suppressions.append(
+                {
+                    "email": contact.email,
+                    "kind": s["reason"],
+                    "list_id": "",
+                    "created_at": s["timestamp"],
+                }
+            )
+    return {
+        "lists": lists,
+        "contacts": sb.store.count_contacts(NAME),
+        "suppressions": suppressions,
+        "events": sb.store.count_events(NAME),
+    }
 
 
 def member_view(contact: Contact) -> dict[str, Any]:
@@ -326,9 +446,13 @@ def member_view(contact: Contact) -> dict[str, Any]:
     attributes.update(contact.attributes.get("properties", {}))
     if contact.external_id:
         attributes["external_id"] = contact.external_id
-    return {"id": contact.id, "email": contact.email, "attributes": attributes,
-            "consent": label,
-            "subscribed": None if label == "NEVER_SUBSCRIBED" else can_receive(contact)}
+    return {
+        "id": contact.id,
+        "email": contact.email,
+        "attributes": attributes,
+        "consent": label,
+        "subscribed": None if label == "NEVER_SUBSCRIBED" else can_receive(contact),
+    }
 
 
 # -- the router ---------------------------------------------------------------------------
@@ -340,14 +464,17 @@ def build(sb: Sandbox) -> ProviderSpec:
         if problem is not None:
             raise invalid(problem.message, parameter=problem.parameter)
         body = await request.body()
-        path = request.url.path[len("/" + NAME):]
-        violations = validation.validate(NAME, request.method, path,
-                                         request.query_params.multi_items(),
-                                         request.headers, body)
+        path = request.url.path[len("/" + NAME) :]
+        violations = validation.validate(
+            NAME, request.method, path, request.query_params.multi_items(), request.headers, body
+        )
         if violations:
             first = violations[0]
-            raise invalid(first.message, pointer=first.pointer if first.parameter is None
-                          else None, parameter=first.parameter)
+            raise invalid(
+                first.message,
+                pointer=first.pointer if first.parameter is None else None,
+                parameter=first.parameter,
+            )
 
     router = APIRouter(dependencies=[Depends(guard)])
 
@@ -364,19 +491,27 @@ def build(sb: Sandbox) -> ProviderSpec:
         if match:
             rows = [r for r in rows if r.name == match.group(1)]
         offset, size = page_params(request, default=10, maximum=10)
-        page = rows[offset:offset + size]
-        return JSONResponse({"data": [list_resource(request, r) for r in page],
-                             "links": {"self": str(request.url),
-                                       "next": next_link(request, offset, size, len(rows)),
-                                       "prev": None}}, media_type=MEDIA)
+        page = rows[offset : offset + size]
+        return JSONResponse(
+            {
+                "data": [list_resource(request, r) for r in page],
+                "links": {
+                    "self": str(request.url),
+                    "next": next_link(request, offset, size, len(rows)),
+                    "prev": None,
+                },
+            },
+            media_type=MEDIA,
+        )
 
     @router.post("/api/lists")
     async def create_list(request: Request) -> JSONResponse:
         body = await body_of(request)
         name = str(body["data"]["attributes"]["name"])
         row = sb.store.add_list(ListRow(NAME, token(6), name, "list", created_at=sb.now()))
-        return JSONResponse({"data": list_resource(request, row)}, status_code=201,
-                            media_type=MEDIA)
+        return JSONResponse(
+            {"data": list_resource(request, row)}, status_code=201, media_type=MEDIA
+        )
 
     @router.get("/api/lists/{list_id}")
     async def get_list(request: Request, list_id: str) -> JSONResponse:
@@ -391,13 +526,19 @@ def build(sb: Sandbox) -> ProviderSpec:
             raise not_found(f"A list with id {list_id} does not exist.")
         ids = sb.store.member_ids(NAME, list_id)
         offset, size = page_params(request, default=20, maximum=100)
-        contacts = sb.store.contacts(NAME, ids=ids[offset:offset + size])
+        contacts = sb.store.contacts(NAME, ids=ids[offset : offset + size])
         subs = "subscriptions" in request.query_params.get("additional-fields[profile]", "")
-        return JSONResponse({"data": [profile_resource(request, c, subscriptions=subs)
-                                      for c in contacts],
-                             "links": {"self": str(request.url),
-                                       "next": next_link(request, offset, size, len(ids)),
-                                       "prev": None}}, media_type=MEDIA)
+        return JSONResponse(
+            {
+                "data": [profile_resource(request, c, subscriptions=subs) for c in contacts],
+                "links": {
+                    "self": str(request.url),
+                    "next": next_link(request, offset, size, len(ids)),
+                    "prev": None,
+                },
+            },
+            media_type=MEDIA,
+        )
 
     @router.get("/api/lists/{list_id}/relationships/profiles")
     async def list_profile_ids(request: Request, list_id: str) -> JSONResponse:
@@ -405,18 +546,24 @@ def build(sb: Sandbox) -> ProviderSpec:
             raise not_found(f"A list with id {list_id} does not exist.")
         ids = sb.store.member_ids(NAME, list_id)
         offset, size = page_params(request, default=20, maximum=1000)
-        return JSONResponse({"data": [{"type": "profile", "id": i}
-                                      for i in ids[offset:offset + size]],
-                             "links": {"self": str(request.url),
-                                       "next": next_link(request, offset, size, len(ids))}},
-                            media_type=MEDIA)
+        return JSONResponse(
+            {
+                "data": [{"type": "profile", "id": i} for i in ids[offset : offset + size]],
+                "links": {
+                    "self": str(request.url),
+                    "next": next_link(request, offset, size, len(ids)),
+                },
+            },
+            media_type=MEDIA,
+        )
 
     async def membership(request: Request, list_id: str, add: bool) -> Response:
         body = await body_of(request)
         data = body.get("data") or []
         if len(data) > MAX_LIST_CHANGE:
-            raise invalid(f"At most {MAX_LIST_CHANGE} profiles per request; got {len(data)}.",
-                          pointer="/data")
+            raise invalid(
+                f"At most {MAX_LIST_CHANGE} profiles per request; got {len(data)}.", pointer="/data"
+            )
         ids = [str(item.get("id")) for item in data]
         known = {c.id for c in sb.store.contacts(NAME, ids=ids)}
         for index, profile in enumerate(ids):
@@ -443,10 +590,14 @@ def build(sb: Sandbox) -> ProviderSpec:
         data = body["data"]
         profiles = data["attributes"]["profiles"]["data"]
         if len(profiles) > MAX_IMPORT:
-            raise invalid(f"A bulk import job takes at most {MAX_IMPORT} profiles; "
-                          f"got {len(profiles)}.", pointer="/data/attributes/profiles/data")
-        lists = [item["id"] for item in
-                 ((data.get("relationships") or {}).get("lists") or {}).get("data") or []]
+            raise invalid(
+                f"A bulk import job takes at most {MAX_IMPORT} profiles; got {len(profiles)}.",
+                pointer="/data/attributes/profiles/data",
+            )
+        lists = [
+            item["id"]
+            for item in ((data.get("relationships") or {}).get("lists") or {}).get("data") or []
+        ]
         good: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         for index, profile in enumerate(profiles):
@@ -454,22 +605,36 @@ def build(sb: Sandbox) -> ProviderSpec:
             if profile.get("id"):
                 attrs.setdefault("id", profile["id"])
             problem = profile_problem(attrs)
-            if problem is None and len(json.dumps(profile)) > MAX_PROFILE_BYTES:
+            as_sent = json.dumps(profile, separators=(",", ":"), ensure_ascii=False).encode()
+            if problem is None and len(as_sent) > MAX_PROFILE_BYTES:
                 problem = ("", "The profile is larger than 100 KB.")
             if problem is not None:
                 field, detail = problem
-                errors.append({"type": "import-error", "id": uuid.uuid4().hex, "attributes": {
-                    "code": "invalid", "title": "Invalid input.", "detail": detail,
-                    "source": {"pointer": f"/data/attributes/profiles/data/{index}/attributes"
-                                          + (f"/{field}" if field else "")},
-                    "original_payload": attrs}})
+                errors.append(
+                    {
+                        "type": "import-error",
+                        "id": uuid.uuid4().hex,
+                        "attributes": {
+                            "code": "invalid",
+                            "title": "Invalid input.",
+                            "detail": detail,
+                            "source": {
+                                "pointer": f"/data/attributes/profiles/data/{index}/attributes"
+                                + (f"/{field}" if field else "")
+                            },
+                            "original_payload": attrs,
+                        },
+                    }
+                )
             else:
                 good.append(attrs)
-        job = sb.jobs.create(NAME, "profile-bulk-import", ["queued", "processing", "complete"],
-                             {"profiles": good, "errors": errors, "lists": lists,
-                              "total": len(profiles)})
-        return JSONResponse({"data": job_resource(request, job)}, status_code=202,
-                            media_type=MEDIA)
+        job = sb.jobs.create(
+            NAME,
+            "profile-bulk-import",
+            ["queued", "processing", "complete"],
+            {"profiles": good, "errors": errors, "lists": lists, "total": len(profiles)},
+        )
+        return JSONResponse({"data": job_resource(request, job)}, status_code=202, media_type=MEDIA)
 
     @router.get("/api/profile-bulk-import-jobs/{job_id}")
     async def import_job(request: Request, job_id: str) -> JSONResponse:
@@ -489,21 +654,34 @@ def build(sb: Sandbox) -> ProviderSpec:
         job = finished_job(job_id)
         errors = job["payload"]["errors"] if job["done"] else []
         offset, size = page_params(request, default=20, maximum=100)
-        return JSONResponse({"data": errors[offset:offset + size],
-                             "links": {"self": str(request.url),
-                                       "next": next_link(request, offset, size, len(errors)),
-                                       "prev": None}}, media_type=MEDIA)
+        return JSONResponse(
+            {
+                "data": errors[offset : offset + size],
+                "links": {
+                    "self": str(request.url),
+                    "next": next_link(request, offset, size, len(errors)),
+                    "prev": None,
+                },
+            },
+            media_type=MEDIA,
+        )
 
     @router.get("/api/profile-bulk-import-jobs/{job_id}/relationships/profiles")
     async def import_profile_ids(request: Request, job_id: str) -> JSONResponse:
         job = finished_job(job_id)
         ids = job["result"].get("profile_ids", []) if job["done"] else []
         offset, size = page_params(request, default=20, maximum=100)
-        return JSONResponse({"data": [{"type": "profile", "id": i}
-                                      for i in ids[offset:offset + size]],
-                             "links": {"self": str(request.url),
-                                       "next": next_link(request, offset, size, len(ids)),
-                                       "prev": None}}, media_type=MEDIA)
+        return JSONResponse(
+            {
+                "data": [{"type": "profile", "id": i} for i in ids[offset : offset + size]],
+                "links": {
+                    "self": str(request.url),
+                    "next": next_link(request, offset, size, len(ids)),
+                    "prev": None,
+                },
+            },
+            media_type=MEDIA,
+        )
 
     @router.get("/api/profiles")
     async def get_profiles(request: Request) -> JSONResponse:
@@ -513,11 +691,20 @@ def build(sb: Sandbox) -> ProviderSpec:
             contacts = apply_filter(contacts, raw_filter)
         offset, size = page_params(request, default=20, maximum=100)
         subs = "subscriptions" in request.query_params.get("additional-fields[profile]", "")
-        return JSONResponse({"data": [profile_resource(request, c, subscriptions=subs)
-                                      for c in contacts[offset:offset + size]],
-                             "links": {"self": str(request.url),
-                                       "next": next_link(request, offset, size, len(contacts)),
-                                       "prev": None}}, media_type=MEDIA)
+        return JSONResponse(
+            {
+                "data": [
+                    profile_resource(request, c, subscriptions=subs)
+                    for c in contacts[offset : offset + size]
+                ],
+                "links": {
+                    "self": str(request.url),
+                    "next": next_link(request, offset, size, len(contacts)),
+                    "prev": None,
+                },
+            },
+            media_type=MEDIA,
+        )
 
     @router.post("/api/events")
     async def create_event(request: Request) -> Response:
@@ -531,14 +718,19 @@ def build(sb: Sandbox) -> ProviderSpec:
         entries = body["data"]["attributes"]["events-bulk-create"]["data"]
         total = sum(len(e["attributes"]["events"]["data"]) for e in entries)
         if total > MAX_EVENTS:
-            raise invalid(f"An event bulk create job takes at most {MAX_EVENTS} events; "
-                          f"got {total}.", pointer="/data/attributes/events-bulk-create/data")
+            raise invalid(
+                f"An event bulk create job takes at most {MAX_EVENTS} events; got {total}.",
+                pointer="/data/attributes/events-bulk-create/data",
+            )
         for i, entry in enumerate(entries):
             profile = entry["attributes"]["profile"]
             for j, event in enumerate(entry["attributes"]["events"]["data"]):
-                record_event(sb, {**event["attributes"], "profile": profile},
-                             f"/data/attributes/events-bulk-create/data/{i}/attributes/events"
-                             f"/data/{j}/attributes")
+                record_event(
+                    sb,
+                    {**event["attributes"], "profile": profile},
+                    f"/data/attributes/events-bulk-create/data/{i}/attributes/events"
+                    f"/data/{j}/attributes",
+                )
         return Response(status_code=202)
 
     @router.post("/api/profile-subscription-bulk-create-jobs")
@@ -547,8 +739,10 @@ def build(sb: Sandbox) -> ProviderSpec:
         data = body["data"]
         profiles = data["attributes"]["profiles"]["data"]
         if len(profiles) > MAX_SUBSCRIBE:
-            raise invalid(f"At most {MAX_SUBSCRIBE} profiles per subscribe job; "
-                          f"got {len(profiles)}.", pointer="/data/attributes/profiles/data")
+            raise invalid(
+                f"At most {MAX_SUBSCRIBE} profiles per subscribe job; got {len(profiles)}.",
+                pointer="/data/attributes/profiles/data",
+            )
         historical = bool(data["attributes"].get("historical_import"))
         list_ref = ((data.get("relationships") or {}).get("list") or {}).get("data")
         for index, profile in enumerate(profiles):
@@ -557,16 +751,20 @@ def build(sb: Sandbox) -> ProviderSpec:
             problem = profile_problem(attrs)
             if problem is not None:
                 raise invalid(problem[1], pointer=f"{pointer}/{problem[0]}")
-            marketing = (((attrs.get("subscriptions") or {}).get("email") or {})
-                         .get("marketing") or {})
+            marketing = ((attrs.get("subscriptions") or {}).get("email") or {}).get(
+                "marketing"
+            ) or {}
             consented_at = parse_time(marketing.get("consented_at"))
             if historical and (consented_at is None or consented_at > sb.now()):
-                raise invalid("historical_import requires a consented_at in the past.",
-                              pointer=f"{pointer}/subscriptions/email/marketing/consented_at")
+                raise invalid(
+                    "historical_import requires a consented_at in the past.",
+                    pointer=f"{pointer}/subscriptions/email/marketing/consented_at",
+                )
         for profile in profiles:
             attrs = profile["attributes"]
             contact, _ = upsert_profile(
-                sb, {k: attrs[k] for k in ("email", "phone_number", "external_id") if k in attrs})
+                sb, {k: attrs[k] for k in ("email", "phone_number", "external_id") if k in attrs}
+            )
             marketing = (attrs.get("subscriptions") or {}).get("email", {}).get("marketing")
             if marketing:
                 consent = consent_of(contact)
@@ -574,8 +772,9 @@ def build(sb: Sandbox) -> ProviderSpec:
                 consent["consent_timestamp"] = parse_time(marketing.get("consented_at")) or sb.now()
                 consent["method"] = data["attributes"].get("custom_source") or "API"
                 # Klaviyo's documented danger: subscribing clears these suppressions
-                consent["suppression"] = [s for s in consent["suppression"]
-                                          if s["reason"] not in CLEARED_BY_SUBSCRIBE]
+                consent["suppression"] = [
+                    s for s in consent["suppression"] if s["reason"] not in CLEARED_BY_SUBSCRIBE
+                ]
                 contact.updated_at = sb.now()
                 sb.store.save_contact(contact)
             if list_ref:
@@ -589,18 +788,21 @@ def build(sb: Sandbox) -> ProviderSpec:
         data = body["data"]
         profiles = data["attributes"]["profiles"]["data"]
         if len(profiles) > MAX_UNSUBSCRIBE:
-            raise invalid(f"At most {MAX_UNSUBSCRIBE} profiles per unsubscribe job; "
-                          f"got {len(profiles)}.", pointer="/data/attributes/profiles/data")
+            raise invalid(
+                f"At most {MAX_UNSUBSCRIBE} profiles per unsubscribe job; got {len(profiles)}.",
+                pointer="/data/attributes/profiles/data",
+            )
         list_ref = ((data.get("relationships") or {}).get("list") or {}).get("data")
         for profile in profiles:
             attrs = profile.get("attributes") or {}
             contact, _ = upsert_profile(
-                sb, {k: attrs[k] for k in ("email", "phone_number") if k in attrs})
+                sb, {k: attrs[k] for k in ("email", "phone_number") if k in attrs}
+            )
             if list_ref and sb.store.is_member(NAME, list_ref["id"], contact.id):
                 sb.store.remove_members(NAME, list_ref["id"], [contact.id])
                 consent_of(contact)["list_suppressions"].append(
-                    {"list_id": list_ref["id"], "reason": "USER_SUPPRESSED",
-                     "timestamp": sb.now()})
+                    {"list_id": list_ref["id"], "reason": "USER_SUPPRESSED", "timestamp": sb.now()}
+                )
                 sb.store.save_contact(contact)
             else:
                 # "Profiles not in the specified list will be globally unsubscribed."
@@ -608,16 +810,28 @@ def build(sb: Sandbox) -> ProviderSpec:
         return Response(status_code=202)
 
     return ProviderSpec(
-        name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
-        throttled=throttled, server_error=server_error, count_records=count_records,
-        act=act, summarize=summarize, max_body_bytes=MAX_BODY, too_large=too_large,
-        bad_request=lambda message: error(400, "invalid", "Invalid input.", message,
-                                          pointer="/"))
+        name=NAME,
+        router=router,
+        authenticate=authenticate,
+        unauthorized=unauthorized,
+        throttled=throttled,
+        server_error=server_error,
+        count_records=count_records,
+        act=act,
+        summarize=summarize,
+        max_body_bytes=MAX_BODY,
+        too_large=too_large,
+        bad_request=lambda message: error(400, "invalid", "Invalid input.", message, pointer="/"),
+    )
 
 
 def apply_filter(contacts: list[Contact], raw: str) -> list[Contact]:
-    columns = {"email": lambda c: c.email, "external_id": lambda c: c.external_id,
-               "phone_number": lambda c: c.phone, "id": lambda c: c.id}
+    columns = {
+        "email": lambda c: c.email,
+        "external_id": lambda c: c.external_id,
+        "phone_number": lambda c: c.phone,
+        "id": lambda c: c.id,
+    }
     equals = re.fullmatch(r'equals\((\w+),"(.*)"\)', raw.strip())
     any_of = re.fullmatch(r"any\((\w+),\[(.*)\]\)", raw.strip())
     if equals and equals.group(1) in columns:
@@ -631,9 +845,11 @@ def apply_filter(contacts: list[Contact], raw: str) -> list[Contact]:
         if any_of.group(1) == "email":
             values = {v.lower() for v in values}
         return [c for c in contacts if get(c) in values]
-    raise invalid(f"Unsupported filter {raw!r}: the sandbox supports equals(field,\"value\") "
-                  "and any(field,[\"a\",\"b\"]) on email, external_id, phone_number, id.",
-                  parameter="filter")
+    raise invalid(
+        f'Unsupported filter {raw!r}: the sandbox supports equals(field,"value") '
+        'and any(field,["a","b"]) on email, external_id, phone_number, id.',
+        parameter="filter",
+    )
 
 
 def record_event(sb: Sandbox, attrs: dict[str, Any], pointer: str) -> None:
@@ -645,6 +861,11 @@ def record_event(sb: Sandbox, attrs: dict[str, Any], pointer: str) -> None:
     when = parse_time(attrs.get("time")) or sb.now()
     contact, _ = upsert_profile(sb, profile_attrs)
     unique = attrs.get("unique_id") or str(int(when))
-    sb.store.add_event(NAME, contact.id, metric,
-                       {"properties": attrs.get("properties", {}), "value": attrs.get("value"),
-                        "time": when}, sb.now(), dedupe_key=f"{contact.id}|{metric}|{unique}")
+    sb.store.add_event(
+        NAME,
+        contact.id,
+        metric,
+        {"properties": attrs.get("properties", {}), "value": attrs.get("value"), "time": when},
+        sb.now(),
+        dedupe_key=f"{contact.id}|{metric}|{unique}",
+    )
