@@ -7,6 +7,7 @@ people re-buy on a cycle of 14 to 60 days.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -264,6 +265,61 @@ class Catalog:
     @property
     def replenishable(self) -> np.ndarray:
         return self.replenish_cycle_days > 0
+
+    def image_url(self, i: int) -> str:
+        return f"{CDN_URL}/{self.sku[i].lower()}.jpg"
+
+    def product_url(self, i: int) -> str:
+        return f"{SHOP_URL}/p/{self.slug[i]}"
+
+    def viewed_json(self) -> list[str]:
+        """The Product Viewed properties of each product (JSON text)."""
+        return [
+            json.dumps(
+                {
+                    "product_id": self.product_id[i],
+                    "sku": self.sku[i],
+                    "name": self.name[i],
+                    "category": self.category[i],
+                    "price": float(self.price[i]),
+                    "url": self.product_url(i),
+                    "image_url": self.image_url(i),
+                },
+                separators=(",", ":"),
+            )
+            for i in range(len(self))
+        ]
+
+    def item_head(self) -> list[str]:
+        """The JSON object of a product in a cart, without its closing brace and quantity."""
+        return [
+            json.dumps(
+                {
+                    "product_id": self.product_id[i],
+                    "sku": self.sku[i],
+                    "name": self.name[i],
+                    "price": float(self.price[i]),
+                    "category": self.category[i],
+                },
+                separators=(",", ":"),
+            )[:-1]
+            for i in range(len(self))
+        ]
+
+    def added_fragment(self) -> list[str]:
+        """The product keys of Product Added / Removed, as JSON members without braces."""
+        return [
+            json.dumps(
+                {
+                    "product_id": self.product_id[i],
+                    "sku": self.sku[i],
+                    "name": self.name[i],
+                    "price": float(self.price[i]),
+                },
+                separators=(",", ":"),
+            )[1:-1]
+            for i in range(len(self))
+        ]
 
     def table(self, updated_at_s: int) -> pa.Table:
         cycle = pa.array(

@@ -19,8 +19,8 @@ from activations.warehouse import connect_duckdb
 
 MAX_CUSTOMERS = 50_000_000
 MAX_DAYS = 3650
-# a chunk simulates about this many customer-days at once (bounds memory for long windows)
-CHUNK_CUSTOMER_DAYS = 50_000 * 120
+# a chunk simulates at most this many customer-days at once: about 1 GB peak memory
+CHUNK_CUSTOMER_DAYS = 10_000 * 90
 
 
 def validate(customers: object, days: object, chunk_customers: object) -> None:
@@ -48,7 +48,7 @@ def validate(customers: object, days: object, chunk_customers: object) -> None:
 
 def effective_chunk(chunk_customers: int, days: int) -> int:
     """Customers per chunk: as asked, fewer for very long windows so a chunk fits in memory."""
-    return max(1, min(chunk_customers, max(1_000, CHUNK_CUSTOMER_DAYS // days)))
+    return max(1, min(chunk_customers, max(500, CHUNK_CUSTOMER_DAYS // days)))
 
 
 def generate(
@@ -118,19 +118,27 @@ def _generate(
         writer = Writer(con, seed, catalog, campaigns)
         writer.write_catalog(timeline.end_s - 3600)
         writer.write_campaigns()
-        done = 0
-        for number, first in enumerate(range(0, customers, chunk)):
-            n = min(chunk, customers - first)
-            writer.write_chunk(
-                simulate_chunk(seed, number, first + 1, n, timeline, catalog, campaigns)
-            )
-            done += n
-            if progress is not None:
-                progress(done, customers)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    # one transaction per chunk keeps memory bounded; a failed run leaves part of the
+    # data behind, and the next run replaces it
+    done = 0
+    for number, first in enumerate(range(0, customers, chunk)):
+        n = min(chunk, customers - first)
+        frames = simulate_chunk(seed, number, first + 1, n, timeline, catalog, campaigns)
+        con.execute("begin transaction")
+        try:
+            writer.write_chunk(frames)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        del frames
+        done += n
+        if progress is not None:
+            progress(done, customers)
     return {
         t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchall()[0][0]
         for t in RAW_TABLES

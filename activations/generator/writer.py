@@ -6,6 +6,7 @@ URLs are built by DuckDB, vectorised). Never row by row.
 from __future__ import annotations
 
 import contextlib
+import json
 
 import duckdb
 import numpy as np
@@ -18,12 +19,14 @@ from activations.generator.consent import SOURCES as CONSENT_SOURCES
 from activations.generator.consent import STATUSES as CONSENT_STATUSES
 from activations.generator.email import EVENT_TYPES
 from activations.generator.events import CODE, EVENT_NAMES
+from activations.generator.ids import hex_ids, uuids
 from activations.generator.orders import STATUSES as ORDER_STATUSES
 from activations.generator.people import DEVICE_TYPES
-from activations.generator.sessions import CHATBOT_TOPICS, KIND, NEVER, SOURCES
+from activations.generator.sessions import CHATBOT_TOPICS, KIND, NEVER, SOURCES, Sessions
 from activations.generator.simulate import Chunk
 from activations.raw_schema import RAW_SCHEMA, RAW_TABLES
 
+SLICE_ROWS = 250_000  # rows per insert statement
 LOCAL_LIMIT = 10_000_000  # ids of carts, orders and coupons are chunk * LOCAL_LIMIT + local
 COUPON_PREFIX = {
     "welcome_series": "WELCOME",
@@ -33,31 +36,48 @@ COUPON_PREFIX = {
 }
 
 MACROS = [
-    "create or replace temp macro gen_uuid(h) as "
-    "substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4)"
-    " || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12)",
     "create or replace temp macro gen_ts(s) as make_timestamp(s * 1000000)",
     "create or replace temp macro gen_customer_id(n) as printf('cus_%08d', n)",
 ]
 
 
 def _ts(seconds: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    return pa.array(np.asarray(seconds, dtype=np.int64), pa.int64(), mask=mask)
+    """Epoch seconds as an Arrow timestamp column (UTC, naive)."""
+    values = np.asarray(seconds, dtype=np.int64)
+    if mask is not None:
+        values = np.where(mask, 0, values)
+    return pa.array(values, pa.int64(), mask=mask).cast(pa.timestamp("s"))
 
 
 def _opt(values: np.ndarray, valid: np.ndarray, type_: pa.DataType) -> pa.Array:
     return pa.array(np.where(valid, values, 0), type_, mask=~valid)
 
 
-def _lookup(name: str, values: tuple | list | np.ndarray) -> str:
-    rows = ", ".join(f"({i}, {_lit(v)})" for i, v in enumerate(values))
-    return f"(values {rows}) as {name}(code, label)"
+def _labels(codes: np.ndarray, labels: tuple | list | np.ndarray) -> pa.Array:
+    """Codes as a dictionary-encoded string column (None labels become nulls)."""
+    present = [i for i, v in enumerate(labels) if v is not None]
+    remap = np.full(len(labels), -1, dtype=np.int32)
+    remap[present] = np.arange(len(present), dtype=np.int32)
+    codes = np.asarray(codes, dtype=np.int64)
+    idx = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(idx, 0), pa.int32(), mask=idx < 0),
+        pa.array([labels[i] for i in present], pa.string()),
+    )
 
 
-def _lit(value: object) -> str:
-    if value is None:
-        return "null"
-    return "'" + str(value).replace("'", "''") + "'"
+class _Columns:
+    """Session fields per event, taken lazily (only the ones used)."""
+
+    def __init__(self, sessions: Sessions, index: np.ndarray):
+        self._sessions, self._index, self._cache = sessions, index, {}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            self._cache[name] = getattr(self._sessions, name)[self._index]
+        return self._cache[name]
 
 
 class Writer:
@@ -73,6 +93,13 @@ class Writer:
         products = catalog.table(0)
         products = products.append_column("idx", pa.array(np.arange(len(catalog)), pa.int64()))
         products = products.append_column("slug", pa.array(catalog.slug, pa.string()))
+        products = products.append_column(
+            "viewed_json", pa.array(catalog.viewed_json(), pa.string())
+        )
+        products = products.append_column("item_head", pa.array(catalog.item_head(), pa.string()))
+        products = products.append_column(
+            "added_fragment", pa.array(catalog.added_fragment(), pa.string())
+        )
         self._register("gen_products", products)
         cmp = campaigns.table().append_column(
             "idx", pa.array(np.arange(len(campaigns)), pa.int64())
@@ -83,13 +110,15 @@ class Writer:
         self.con.register(name, table)
 
     def _insert(self, table: str, frame: pa.Table, select: str) -> None:
-        self.con.register("frame", frame)
-        try:
-            cols = ", ".join(f'"{c}"' for c, _ in RAW_TABLES[table])
-            self.con.execute(f"insert into {RAW_SCHEMA}.{table} ({cols}) {select}")
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                self.con.unregister("frame")
+        """``insert into raw.<table> <select from frame>``, in slices to bound DuckDB's memory."""
+        cols = ", ".join(f'"{c}"' for c, _ in RAW_TABLES[table])
+        for offset in range(0, max(len(frame), 1), SLICE_ROWS):
+            self.con.register("frame", frame.slice(offset, SLICE_ROWS))
+            try:
+                self.con.execute(f"insert into {RAW_SCHEMA}.{table} ({cols}) {select}")
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    self.con.unregister("frame")
 
     # ---- tables written once
     def write_catalog(self, updated_s: int) -> None:
@@ -172,11 +201,11 @@ class Writer:
             frame,
             """
         select printf('ord_%011d', order_no), gen_customer_id(customer), printf('cart_%011d', cart),
-                   gen_ts(placed_s), status, 'EUR', cast(subtotal as decimal(12, 2)),
+                   placed_s, status, 'EUR', cast(subtotal as decimal(12, 2)),
                    cast(discount as decimal(12, 2)), cast(shipping as decimal(12, 2)),
                    cast(subtotal as decimal(12, 2)) - cast(discount as decimal(12, 2))
                      + cast(shipping as decimal(12, 2)),
-                   coupon_code, gen_ts(updated_s)
+                   coupon_code, updated_s
             from frame""",
         )
         lines = chunk.lines
@@ -219,10 +248,88 @@ class Writer:
             [f"{p}-{n:011d}" for p, n in zip(prefix[c.campaign], number, strict=True)], dtype=object
         )
 
+    def _rng(self, chunk: Chunk, purpose: int) -> np.random.Generator:
+        seq = np.random.SeedSequence([self.seed, 0x1D5, purpose, chunk.number])
+        return np.random.Generator(np.random.PCG64(seq))
+
+    def _anonymous_ids(self, chunk: Chunk) -> pa.Array:
+        """Two browser ids per person of the chunk: index ``2 * person + slot``."""
+        return uuids(self._rng(chunk, 1), 2 * len(chunk.people))
+
+    def _customer_ids(self, chunk: Chunk) -> pa.Array:
+        return pa.array([f"cus_{n:08d}" for n in chunk.people.number], pa.string())
+
+    def _contexts(
+        self, chunk: Chunk, ss: _Columns, code: np.ndarray, product: np.ndarray
+    ) -> pa.Array:
+        """Context JSON per event, dictionary-encoded: few distinct pages x sources x devices."""
+        cat, n_products = self.catalog, len(self.catalog)
+        pages = ["/", "/cart", "/checkout", "/checkout/thank-you", "/help"]
+        page = np.select(
+            [
+                np.isin(
+                    code, [CODE["Product Viewed"], CODE["Product Added"], CODE["Product Removed"]]
+                ),
+                code == CODE["Cart Viewed"],
+                np.isin(code, [CODE["Checkout Started"], CODE["Coupon Applied"]]),
+                code == CODE["Order Completed"],
+                np.isin(code, [CODE["Chatbot Started"], CODE["Chatbot Ended"]]),
+            ],
+            [product, n_products + 1, n_products + 2, n_products + 3, n_products + 4],
+            n_products,
+        )
+        people = chunk.people
+        device = np.where(
+            ss.slot == 0, people.device_type[ss.cust], (people.device_type[ss.cust] + 1) % 3
+        )
+        n_cmp = len(self.campaigns) + 1
+        key = (((page * len(SOURCES) + ss.source) * n_cmp + ss.campaign + 1) * 3 + ss.variant) * 3
+        key = key + device
+        unique, inverse = np.unique(key, return_inverse=True)
+        texts = []
+        for k in unique.tolist():
+            k, dev = divmod(k, 3)
+            k, variant = divmod(k, 3)
+            k, camp = divmod(k, n_cmp)
+            pg, src = divmod(k, len(SOURCES))
+            path = f"/p/{cat.slug[pg]}" if pg < n_products else pages[pg - n_products]
+            utm_source, utm_medium, referrer = SOURCES[src]
+            campaign = None
+            if utm_medium == "email" and camp > 0:
+                program = self.campaigns.programs[camp - 1].program
+                campaign = {
+                    "source": program,
+                    "medium": "email",
+                    "name": f"cmp_{camp:05d}",
+                    "content": [None, "A", "B"][variant],
+                }
+            elif utm_medium is not None:
+                name = "brand_search" if utm_source == "google" else "retargeting"
+                campaign = {
+                    "source": utm_source,
+                    "medium": utm_medium,
+                    "name": name,
+                    "content": None,
+                }
+            texts.append(
+                json.dumps(
+                    {
+                        "page": {"url": SHOP_URL + path, "path": path, "referrer": referrer},
+                        "campaign": campaign,
+                        "device": {"type": DEVICE_TYPES[dev]},
+                    },
+                    separators=(",", ":"),
+                )
+            )
+        return pa.DictionaryArray.from_arrays(
+            pa.array(inverse.astype(np.int32)), pa.array(texts, pa.string())
+        )
+
     def _events(self, chunk: Chunk) -> None:
         e, s, base = chunk.events, chunk.sessions, self._base(chunk)
-        ss = s.take(e.session)
+        ss = _Columns(s, e.session)
         people = chunk.people
+        n = len(e.t)
         login = s.login_s(chunk.per_session_lines)[e.session]
         known = e.t >= login
         has_cart = ss.cart >= 0
@@ -231,67 +338,48 @@ class Writer:
         o = chunk.orders
         oi = np.where(is_order, order_idx, 0)
         codes = self._coupon_codes(chunk)
-        with_coupon = np.isin(e.code, [CODE["Order Completed"], CODE["Coupon Applied"]]) & (
-            ss.coupon >= 0
-        )
-        coupon_code = np.full(len(e.t), None, dtype=object)
+        with_coupon = np.isin(e.code, [CODE["Order Completed"], CODE["Coupon Applied"]])
+        with_coupon &= ss.coupon >= 0
+        coupon_code = np.full(n, None, dtype=object)
         if len(codes):
             coupon_code[with_coupon] = codes[ss.coupon[with_coupon]]
         submitted = e.code == CODE["Newsletter Signup Submitted"]
-        email = np.full(len(e.t), None, dtype=object)
+        email = np.full(n, None, dtype=object)
         email[submitted] = people.email[ss.cust[submitted]]
-        rng = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence([self.seed, 0xE7, chunk.number]))
-        )
-        delay = rng.integers(0, 3, len(e.t)) + np.where(
-            rng.random(len(e.t)) < 0.02, rng.exponential(600, len(e.t)), 0
+        rng = self._rng(chunk, 2)
+        delay = rng.integers(0, 3, n) + np.where(
+            rng.random(n) < 0.02, rng.exponential(600, n), 0
         ).astype(np.int64)
         chat = np.isin(e.code, [CODE["Chatbot Started"], CODE["Chatbot Ended"]])
-        device = np.where(
-            ss.slot == 0, people.device_type[ss.cust], (people.device_type[ss.cust] + 1) % 3
-        )
         cart_value = np.where(has_cart, chunk.cart_subtotal[np.where(has_cart, ss.cart, 0)], 0.0)
+        user = pa.array(ss.cust, pa.int64(), mask=~known)
+        zeros = np.zeros(n)
         frame = pa.table(
             {
-                "seq": pa.array(np.arange(len(e.t)), pa.int64()),
-                "anon": pa.array(people.number[ss.cust], pa.int64()),
-                "slot": pa.array(ss.slot, pa.int64()),
-                "user_no": _opt(people.number[ss.cust], known, pa.int64()),
-                "code": pa.array(e.code, pa.int64()),
+                "message_id": uuids(self._rng(chunk, 3), n, "ajs-"),
+                "anonymous_id": self._anonymous_ids(chunk).take(pa.array(ss.cust * 2 + ss.slot)),
+                "user_id": self._customer_ids(chunk).take(user),
+                "event": _labels(e.code, EVENT_NAMES),
                 "t": _ts(e.t),
                 "received": _ts(e.t + delay),
+                "code": pa.array(e.code, pa.int64()),
                 "product": _opt(e.product, e.product >= 0, pa.int64()),
                 "quantity": pa.array(e.quantity, pa.int64()),
                 "cart": _opt(base + ss.cart + 1, has_cart, pa.int64()),
                 "order_no": _opt(base + order_idx + 1, is_order, pa.int64()),
                 "cart_value": pa.array(cart_value),
-                "total": pa.array(o.total[oi] if len(o) else np.zeros(len(e.t))),
-                "discount": pa.array(o.discount[oi] if len(o) else np.zeros(len(e.t))),
-                "revenue": pa.array(
-                    (o.subtotal[oi] - o.discount[oi]) if len(o) else np.zeros(len(e.t))
-                ),
+                "total": pa.array(o.total[oi] if len(o) else zeros),
+                "discount": pa.array(o.discount[oi] if len(o) else zeros),
+                "revenue": pa.array((o.subtotal[oi] - o.discount[oi]) if len(o) else zeros),
                 "coupon_code": pa.array(coupon_code, pa.string()),
                 "email": pa.array(email, pa.string()),
                 "conversation": _opt(base + e.session + 1, chat, pa.int64()),
-                "topic": pa.array(CHATBOT_TOPICS[ss.chatbot_topic], pa.string()),
+                "topic": _labels(ss.chatbot_topic, CHATBOT_TOPICS),
                 "resolved": pa.array(ss.chatbot_resolved, pa.bool_()),
                 "messages": pa.array(ss.chatbot_messages, pa.int64()),
-                "source": pa.array(ss.source, pa.int64()),
-                "campaign": _opt(ss.campaign, ss.campaign >= 0, pa.int64()),
-                "variant": pa.array(
-                    np.array([None, "A", "B"], dtype=object)[ss.variant], pa.string()
-                ),
-                "device": pa.array(DEVICE_TYPES[device], pa.string()),
-                "session_kind": pa.array(ss.kind, pa.int64()),
+                "context": self._contexts(chunk, ss, e.code, e.product),
             }
         )
-        lists = """
-            select l.cart, to_json(list(json_object('product_id', p.product_id, 'sku', p.sku,
-                     'name', p.name, 'price', cast(p.price as decimal(12, 2)),
-                     'quantity', l.quantity, 'category', p.category)
-                     order by l.line_number)) as products
-            from gen_lines l join gen_products p on p.idx = l.product
-            where not l.removed group by l.cart"""
         lines = chunk.lines
         self.con.register(
             "gen_lines",
@@ -305,90 +393,70 @@ class Writer:
                 }
             ),
         )
+        self.con.register(
+            "gen_lists",
+            self.con.sql("""
+                select l.cart, '[' || string_agg(p.item_head || ',"quantity":' || l.quantity || '}',
+                                                 ',' order by l.line_number) || ']' as products
+                from gen_lines l join gen_products p on p.idx = l.product
+                where not l.removed group by l.cart""").to_arrow_table(),
+        )
         c = CODE
-        src = _lookup("src", [x[0] for x in SOURCES])
-        med = _lookup("med", [x[1] for x in SOURCES])
-        ref = _lookup("ref", [x[2] for x in SOURCES])
-        names = _lookup("names", EVENT_NAMES)
-        seed = int(self.seed)
+        money = "cast(cast({} as decimal(12, 2)) as varchar)"
         try:
             self._insert(
                 "events",
                 frame,
                 f"""
-            with lists as ({lists}),
+            with lists as (select * from gen_lists),
             e as (
-                select frame.*, names.label as event_name, p.product_id, p.sku, p.name, p.category,
-                       cast(p.price as decimal(12, 2)) as price, p.product_url, p.image_url, p.slug,
-                       printf('cart_%011d', frame.cart) as cart_id, lists.products,
-                       case when frame.source = {SOURCES.index(("newsletter", "email", None))}
-                            then cmp.program else src.label end as utm_source,
-                       med.label as utm_medium,
-                       case when frame.source = 2 then 'brand_search'
-                            when frame.source = 3 then 'retargeting'
-                            else cmp.campaign_id end as utm_name,
-                       ref.label as referrer
+                select frame.*, p.viewed_json, p.added_fragment,
+                       '{{"cart_id":"' || printf('cart_%011d', frame.cart) || '"' as cart_head,
+                       lists.products
                 from frame
-                join {names} on names.code = frame.code
-                join {src} on src.code = frame.source
-                join {med} on med.code = frame.source
-                join {ref} on ref.code = frame.source
                 left join gen_products p on p.idx = frame.product
-                left join gen_campaigns cmp on cmp.idx = frame.campaign
                 left join lists on lists.cart = frame.cart
-            ),
-            paged as (
-                select e.*,
-             case when code in ({c["Product Viewed"]}, {c["Product Added"]}, {c["Product Removed"]})
-                                then '/p/' || slug
-                            when code = {c["Cart Viewed"]} then '/cart'
-                      when code in ({c["Checkout Started"]}, {c["Coupon Applied"]}) then '/checkout'
-                            when code = {c["Order Completed"]} then '/checkout/thank-you'
-                            when code in ({c["Chatbot Started"]}, {c["Chatbot Ended"]}) then '/help'
-                            else '/' end as path
-                from e
+                    and frame.code in ({c["Cart Viewed"]}, {c["Checkout Started"]},
+                                       {c["Order Completed"]})
             )
             select
-                'ajs-' || gen_uuid(md5('{seed}:e:{chunk.number}:' || seq)),
-                gen_uuid(md5('{seed}:a:' || anon || ':' || slot)),
-                case when user_no is not null then gen_customer_id(user_no) end,
-                event_name,
-                gen_ts(t),
-                gen_ts(received),
-                cast(case code
-                   when {c["Product Viewed"]} then json_object('product_id', product_id, 'sku', sku,
-                        'name', name, 'category', category, 'price', price, 'url', product_url,
-                        'image_url', image_url)
-            when {c["Product Added"]} then json_object('cart_id', cart_id, 'product_id', product_id,
-                        'sku', sku, 'name', name, 'price', price, 'quantity', quantity)
-          when {c["Product Removed"]} then json_object('cart_id', cart_id, 'product_id', product_id,
-                        'sku', sku, 'name', name, 'price', price, 'quantity', quantity)
-                  when {c["Cart Viewed"]} then json_object('cart_id', cart_id, 'products', products)
-                    when {c["Checkout Started"]} then json_object('cart_id', cart_id,
-               'value', cast(cart_value as decimal(12, 2)), 'currency', 'EUR', 'products', products)
-             when {c["Order Completed"]} then json_object('order_id', printf('ord_%011d', order_no),
-                        'cart_id', cart_id, 'total', cast(total as decimal(12, 2)),
-           'revenue', cast(revenue as decimal(12, 2)), 'discount', cast(discount as decimal(12, 2)),
-                        'coupon', coupon_code, 'currency', 'EUR', 'products', products)
-                when {c["Newsletter Popup Shown"]} then json_object('popup_id', 'newsletter-10-off')
-         when {c["Newsletter Signup Submitted"]} then json_object('email', email, 'source', 'popup')
-                    when {c["Chatbot Started"]} then json_object('conversation_id',
-                        printf('conv_%011d', conversation), 'topic', topic)
-                    when {c["Chatbot Ended"]} then json_object('conversation_id',
-                     printf('conv_%011d', conversation), 'resolved', resolved, 'messages', messages)
-              when {c["Coupon Applied"]} then json_object('cart_id', cart_id, 'coupon', coupon_code)
-                end as varchar),
-                cast(json_object(
-               'page', json_object('url', '{SHOP_URL}' || path, 'path', path, 'referrer', referrer),
-                 'campaign', case when utm_medium is not null then json_object('source', utm_source,
-                        'medium', utm_medium, 'name', utm_name, 'content', variant) end,
-                    'device', json_object('type', device)
-                ) as varchar)
-            from paged""",
+                message_id, anonymous_id, user_id, event, t, received,
+                case code
+                    when {c["Product Viewed"]} then viewed_json
+                    when {c["Product Added"]} then cart_head || ',' || added_fragment
+                        || ',"quantity":' || quantity || '}}'
+                    when {c["Product Removed"]} then cart_head || ',' || added_fragment
+                        || ',"quantity":' || quantity || '}}'
+                    when {c["Cart Viewed"]} then cart_head || ',"products":' || products || '}}'
+                    when {c["Checkout Started"]} then cart_head
+                        || ',"value":' || {money.format("cart_value")}
+                        || ',"currency":"EUR","products":' || products || '}}'
+                    when {c["Order Completed"]} then '{{"order_id":"'
+                        || printf('ord_%011d', order_no)
+                        || '","cart_id":"' || printf('cart_%011d', cart)
+                        || '","total":' || {money.format("total")}
+                        || ',"revenue":' || {money.format("revenue")}
+                        || ',"discount":' || {money.format("discount")}
+                        || ',"coupon":' || coalesce('"' || coupon_code || '"', 'null')
+                        || ',"currency":"EUR","products":' || products || '}}'
+                    when {c["Newsletter Popup Shown"]} then '{{"popup_id":"newsletter-10-off"}}'
+                    when {c["Newsletter Signup Submitted"]} then '{{"email":'
+                        || cast(to_json(email) as varchar) || ',"source":"popup"}}'
+                    when {c["Chatbot Started"]} then '{{"conversation_id":"'
+                        || printf('conv_%011d', conversation) || '","topic":"' || topic || '"}}'
+                    when {c["Chatbot Ended"]} then '{{"conversation_id":"'
+                        || printf('conv_%011d', conversation) || '","resolved":' || resolved
+                        || ',"messages":' || messages || '}}'
+                    when {c["Coupon Applied"]} then cart_head
+                        || ',"coupon":"' || coupon_code || '"}}'
+                end,
+                context
+            from e""",
             )
         finally:
-            with contextlib.suppress(duckdb.Error):
-                self.con.unregister("gen_lines")
+            for name in ("gen_lines", "gen_lists"):
+                with contextlib.suppress(duckdb.Error):
+                    self.con.unregister(name)
 
     def _identifies(self, chunk: Chunk) -> None:
         s, people = chunk.sessions, chunk.people
@@ -396,9 +464,9 @@ class Writer:
         cust = s.cust[idx]
         frame = pa.table(
             {
-                "seq": pa.array(np.arange(len(idx)), pa.int64()),
-                "number": pa.array(people.number[cust], pa.int64()),
-                "slot": pa.array(s.slot[idx], pa.int64()),
+                "message_id": uuids(self._rng(chunk, 4), len(idx), "ajs-"),
+                "user_id": self._customer_ids(chunk).take(pa.array(cust)),
+                "anonymous_id": self._anonymous_ids(chunk).take(pa.array(cust * 2 + s.slot[idx])),
                 "email": pa.array(people.email[cust], pa.string()),
                 "first_name": pa.array(people.first_name[cust], pa.string()),
                 "last_name": pa.array(people.last_name[cust], pa.string()),
@@ -409,13 +477,11 @@ class Writer:
         self._insert(
             "identifies",
             frame,
-            f"""
-            select 'ajs-' || gen_uuid(md5('{int(self.seed)}:i:{chunk.number}:' || seq)),
-                   gen_customer_id(number),
-                   gen_uuid(md5('{int(self.seed)}:a:' || number || ':' || slot)),
-                  cast(json_object('email', email, 'first_name', first_name, 'last_name', last_name,
-                        'created_account', signup) as varchar),
-                   gen_ts(t)
+            """
+            select message_id, user_id, anonymous_id,
+                   cast(json_object('email', email, 'first_name', first_name,
+                                    'last_name', last_name, 'created_account', signup) as varchar),
+                   t
             from frame""",
         )
 
@@ -423,11 +489,13 @@ class Writer:
         c, people = chunk.consents, chunk.people
         frame = pa.table(
             {
-                "seq": pa.array(np.arange(len(c.cust)), pa.int64()),
-                "number": _opt(people.number[c.cust], c.with_customer, pa.int64()),
+                "consent_id": hex_ids(self._rng(chunk, 5), len(c.cust), "cst_", 10),
+                "customer_id": self._customer_ids(chunk).take(
+                    pa.array(c.cust, mask=~c.with_customer)
+                ),
                 "email": pa.array(people.email[c.cust], pa.string()),
-                "status": pa.array(np.array(CONSENT_STATUSES, dtype=object)[c.status], pa.string()),
-                "source": pa.array(np.array(CONSENT_SOURCES, dtype=object)[c.source], pa.string()),
+                "status": _labels(c.status, CONSENT_STATUSES),
+                "source": _labels(c.source, CONSENT_SOURCES),
                 "confirmed": _ts(c.confirmed_s, c.confirmed_s >= NEVER),
                 "changed": _ts(c.changed_s),
             }
@@ -435,10 +503,8 @@ class Writer:
         self._insert(
             "consents",
             frame,
-            f"""
-            select 'cst_' || substr(md5('{int(self.seed)}:c:{chunk.number}:' || seq), 1, 20),
-                   case when number is not null then gen_customer_id(number) end,
-                   email, 'email', status, source, gen_ts(confirmed), gen_ts(changed)
+            """
+            select consent_id, customer_id, email, 'email', status, source, confirmed, changed
             from frame""",
         )
 
@@ -460,37 +526,41 @@ class Writer:
         when = np.concatenate([t[idx] for _, idx, t in moments])
         sort = np.lexsort((kind, when, msg))
         msg, kind, when = msg[sort], kind[sort], when[sort]
+        clicked = kind == EVENT_TYPES.index("clicked")
+        cmp = self.campaigns
+        urls = [
+            f"{SHOP_URL}/?utm_source={p.program}&utm_medium=email&utm_campaign=cmp_{i + 1:05d}"
+            + (f"&utm_content={v}" if v else "")
+            for i, p in enumerate(cmp.programs)
+            for v in (None, "A", "B")
+        ]
+        emails = pa.array([e.strip().lower() for e in people.email], pa.string())
         frame = pa.table(
             {
-                "seq": pa.array(np.arange(len(msg)), pa.int64()),
-                "msg": pa.array(msg, pa.int64()),
-                "number": pa.array(people.number[s.cust[msg]], pa.int64()),
-                "email": pa.array(people.email[s.cust[msg]], pa.string()),
-                "campaign": pa.array(s.campaign[msg], pa.int64()),
-                "variant": pa.array(
-                    np.array([None, "A", "B"], dtype=object)[m.variant[msg]], pa.string()
+                "event_id": hex_ids(self._rng(chunk, 6), len(msg), "eev_"),
+                "message_id": hex_ids(self._rng(chunk, 7), n, "msg_").take(pa.array(msg)),
+                "customer_id": self._customer_ids(chunk).take(pa.array(s.cust[msg])),
+                "email": emails.take(pa.array(s.cust[msg])),
+                "campaign_id": _labels(
+                    s.campaign[msg], [f"cmp_{i + 1:05d}" for i in range(len(cmp))]
                 ),
-                "kind": pa.array(kind, pa.int64()),
-                "bounce": pa.array(np.where(m.bounced[msg] == 2, "hard", "soft"), pa.string()),
+                "variant": _labels(m.variant[msg], [None, "A", "B"]),
+                "event_type": _labels(kind, EVENT_TYPES),
+                "bounce_type": _labels(
+                    np.where(kind == EVENT_TYPES.index("bounced"), m.bounced[msg], 0),
+                    [None, "soft", "hard"],
+                ),
+                "url": _labels(np.where(clicked, s.campaign[msg] * 3 + m.variant[msg], -1), urls),
                 "t": _ts(when),
             }
         )
-        types = _lookup("types", EVENT_TYPES)
-        seed = int(self.seed)
         self._insert(
             "email_events",
             frame,
-            f"""
-            select 'eev_' || substr(md5('{seed}:ee:{chunk.number}:' || seq), 1, 24),
-                   'msg_' || substr(md5('{seed}:m:{chunk.number}:' || msg), 1, 24),
-                 gen_customer_id(number), lower(trim(email)), cmp.campaign_id, variant, types.label,
-                   case when types.label = 'bounced' then bounce end,
-                   case when types.label = 'clicked' then '{SHOP_URL}/?utm_source=' || cmp.program
-                        || '&utm_medium=email&utm_campaign=' || cmp.campaign_id
-                        || coalesce('&utm_content=' || variant, '') end,
-                   'generator', gen_ts(t)
-            from frame join {types} on types.code = frame.kind
-            join gen_campaigns cmp on cmp.idx = frame.campaign""",
+            """
+            select event_id, message_id, customer_id, email, campaign_id, variant, event_type,
+                   bounce_type, url, 'generator', t
+            from frame""",
         )
 
     def _coupons(self, chunk: Chunk) -> None:
@@ -517,7 +587,7 @@ class Writer:
             """
             select code, gen_customer_id(number), cmp.campaign_id, cast(value as decimal(12, 2)),
                    value_type,
-                   gen_ts(issued), gen_ts(expires), gen_ts(redeemed),
+                   issued, expires, redeemed,
                    case when order_no is not null then printf('ord_%011d', order_no) end
             from frame join gen_campaigns cmp on cmp.idx = frame.campaign""",
         )
