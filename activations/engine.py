@@ -40,6 +40,7 @@ from activations.state import (
     commit_outcomes,
     ensure_schema,
     finish_run,
+    mark_inflight,
     record_rejects,
     release_lock,
     set_run_counts,
@@ -346,10 +347,15 @@ def _deliver(
             if progress:
                 progress(done, total)
 
-        batches = cut_batches(records(), limits, prov.record_size, removal=removal)
+        def batches(operation: str = operation, removal: bool = removal):
+            for batch in cut_batches(records(), limits, prov.record_size, removal=removal):
+                if not batch.oversize:  # write-ahead, so a crash cannot orphan them
+                    mark_inflight(db, spec.name, run_id, operation, [r.key for r in batch.records])
+                yield batch
+
         try:
             dispatch(
-                batches,
+                batches(),
                 lambda b, call=call, op=operation: call(spec.destination, b),
                 on_done,
                 concurrency=limits.concurrency,

@@ -19,7 +19,7 @@ from activations.db import Db
 from activations.errors import UserError
 from activations.providers.base import Record
 from activations.specs import SyncSpec
-from activations.state import REJECTS, STATE, has_state_tables
+from activations.state import INFLIGHT, REJECTS, SCHEMA, STATE, has_state_tables
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 INVALID_EMAIL = "invalid email address"
@@ -199,8 +199,19 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     )
 
     sync = spec.name.replace("'", "''")
+    members = None
     if has_state_tables(db):
         state = f"(select * from {STATE} where sync_name = '{sync}')"
+        if db.table_exists(SCHEMA, "sync_inflight"):
+            # sent before a crash but never committed: maybe in the destination
+            members = (
+                f"(select record_key, email, record_hash, destination_id from {state} as m "
+                f"union all select i.record_key, cast(null as varchar), cast(null as varchar), "
+                f"cast(null as varchar) from {INFLIGHT} as i where i.sync_name = '{sync}' "
+                "and not exists "
+                f"(select 1 from {STATE} as x where x.sync_name = '{sync}' "
+                "and x.record_key = i.record_key))"
+            )
         rejects = f"(select * from {REJECTS} where sync_name = '{sync}')"
     else:  # a first run or a dry run on a fresh warehouse: no state yet
         state = (
@@ -225,7 +236,7 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
         f"""union all
         select st.record_key, st.email, st.record_hash, st.destination_id, 'removed' as action,
                false as gave_up{nulls}
-        from {state} as st
+        from {members or state} as st
         where not exists (
             select 1 from {snap} as s where s.record_key = st.record_key and s.reason is null
         )"""
@@ -285,7 +296,7 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
                        select 1 from {snap} as s
                        where s.record_key = st.record_key and s.reason is null)
                        then 1 else 0 end)
-            from {state} as st"""
+            from {members or state} as st"""
     )[0]
     result.members = int(members_row[0] or 0)
     result.unchanged = int(members_row[1] or 0)
@@ -372,7 +383,7 @@ def iter_records(
                     key=row[1],
                     email=row[2],
                     fields=fields,
-                    hash=row[3],
+                    hash=row[3] or "",
                     destination_id=row[4],
                     idempotency_key=_idempotency(p.spec.name, row[1], row[3]),
                 ),

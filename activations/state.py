@@ -31,6 +31,7 @@ RUNS = f"{SCHEMA}.sync_runs"
 CHANGELOG = f"{SCHEMA}.sync_changelog"
 REJECTS = f"{SCHEMA}.sync_rejects"
 LOCKS = f"{SCHEMA}.sync_locks"
+INFLIGHT = f"{SCHEMA}.sync_inflight"
 
 RUN_COUNTS = (
     "planned",
@@ -99,6 +100,15 @@ DDL = [
         first_rejected_at timestamp not null,
         last_rejected_at timestamp not null,
         last_run_id varchar,
+        primary key (sync_name, record_key)
+    )""",
+    # write-ahead: keys of batches sent but not yet committed; after a crash, a
+    # mirror sync treats them as possibly added, so it can still remove them
+    f"""create table if not exists {INFLIGHT} (
+        sync_name varchar not null,
+        record_key varchar not null,
+        operation varchar not null,
+        run_id varchar not null,
         primary key (sync_name, record_key)
     )""",
     f"""create table if not exists {LOCKS} (
@@ -252,6 +262,18 @@ def finish_run(
 # ---------------------------------------------------------------- commits
 
 
+def mark_inflight(db: Db, sync_name: str, run_id: str, operation: str, keys: Sequence[str]) -> None:
+    """Note the keys of a batch about to be sent (committed before sending)."""
+    with db.transaction():
+        db.insert_rows(
+            INFLIGHT,
+            ["sync_name", "record_key", "operation", "run_id"],
+            [(sync_name, k, operation, run_id) for k in keys],
+            conflict=("sync_name", "record_key"),
+            update=("operation", "run_id"),
+        )
+
+
 @dataclass
 class BatchCommit:
     confirmed: int = 0
@@ -276,6 +298,9 @@ def commit_outcomes(
     confirmed = [o for o in outcomes if o.status == "confirmed" and o.key in by_key]
     rejected = [o for o in outcomes if o.status == "rejected" and o.key in by_key]
     with db.transaction():
+        # only a confirmed outcome settles a write-ahead row: a record rejected after
+        # a crashed send may still be in the destination
+        _delete_keys(db, INFLIGHT, sync_name, [o.key for o in confirmed])
         if confirmed:
             keys = [o.key for o in confirmed]
             if operation == "remove":
