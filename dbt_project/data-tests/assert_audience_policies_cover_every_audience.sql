@@ -1,5 +1,6 @@
 -- Every audience (macro audience_names) has its row in seeds/audience_policies:
--- otherwise it would silently get the defaults (priority 999, no control group).
+-- otherwise it would silently get the defaults (priority 999, no control
+-- group).
 
 with
 

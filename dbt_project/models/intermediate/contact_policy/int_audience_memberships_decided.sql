@@ -2,11 +2,12 @@
 -- The contact policy, decided once for every audience (a table: each audience
 -- mart joins it). One row per person and audience. The first rule that applies
 -- gives the suppression_reason:
---   1. consent (contact_policy): email audiences need can_email_marketing; on-site
---      audiences are only stopped by unsubscribed, hard bounce, spam complaint;
+--   1. consent (contact_policy): email audiences need can_email_marketing;
+--      on-site audiences are only stopped by unsubscribed, hard bounce, spam
+--      complaint;
 --   2. control_group: control_bucket(person, audience) < control_share * 65536;
---   3. already_sent (once_ever audiences): a message of this program was sent at
---      or after this entry's entered_at;
+--   3. already_sent (once_ever audiences): a message of this program was sent
+--      at or after this entry's entered_at;
 --   4. cooldown: a message of this program was sent in the last cooldown_days;
 --   5. lower_priority_audience: the person is in the audience named by
 --      suppressed_by, or was sent a message of it on the as_of day;

@@ -1,8 +1,9 @@
 -- Known people who viewed products between browse_abandon_window_hours and
 -- browse_abandon_wait_hours before as_of (both edges included) and, since the
 -- start of that window, added nothing to a cart, started no checkout and placed
--- no order. The same-day suppression by a cart reminder is a contact-policy rule
--- (audience_policies.suppressed_by). One row per person, with the viewed products.
+-- no order. The same-day suppression by a cart reminder is a contact-policy
+-- rule (audience_policies.suppressed_by). One row per person, with the viewed
+-- products.
 
 with
 

@@ -1,10 +1,11 @@
--- Known people whose latest cart (Product Added / Checkout Started) saw no order
--- since, by stage of hours since the last cart activity (as_of - last activity):
---   [first_reminder_hours, second_reminder_hours) -> stage 'reminder_1h'
---   [second_reminder_hours, window_hours)          -> stage 'reminder_24h' (with incentive)
--- A person leaves as soon as any order of theirs is placed at or after the cart's
--- last activity (or an order names the cart), whatever its status. One row per
--- person: their most recently active abandoned cart.
+-- Known people whose latest cart (Product Added / Checkout Started) saw no
+-- order since, by stage of hours since the last cart activity (as_of - last
+-- activity):
+--   [first_reminder_hours, second_reminder_hours) -> 'reminder_1h'
+--   [second_reminder_hours, window_hours) -> 'reminder_24h' (with incentive)
+-- A person leaves as soon as any order of theirs is placed at or after the
+-- cart's last activity (or an order names the cart), whatever its status. One
+-- row per person: their most recently active abandoned cart.
 
 with
 

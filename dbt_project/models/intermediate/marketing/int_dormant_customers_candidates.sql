@@ -1,7 +1,7 @@
 -- Customers whose days since their last completed order and average completed
 -- order total fall in a cell of seeds/dormant_coupon_matrix (min inclusive, max
--- exclusive, empty max = open). The cell gives the coupon value. entered_at = the
--- moment they entered their recency bucket (last order + min_days days).
+-- exclusive, empty max = open). The cell gives the coupon value. entered_at =
+-- the moment they entered their recency bucket (last order + min_days days).
 
 with
 

@@ -1,7 +1,7 @@
 -- Customers whose first completed order (cancelled, refunded and pending orders
 -- do not count) was placed at least first_order_followup_days before as_of, for
--- first_order_followup_window_days after that (elapsed time). entered_at = first
--- order + first_order_followup_days days.
+-- first_order_followup_window_days after that (elapsed time). entered_at =
+-- first order + first_order_followup_days days.
 
 with
 

@@ -1,8 +1,9 @@
 -- Customers whose latest completed purchase of a replenishable product is at
--- least its replenish_cycle_days + replenishment_grace_days old (so they have not
--- bought it again since), at most replenishment_window_days overdue, and the
--- product is in stock now. One row per person: the product that fell due first,
--- plus every due product as JSON. entered_at = when that product fell due.
+-- least its replenish_cycle_days + replenishment_grace_days old (so they have
+-- not bought it again since), at most replenishment_window_days overdue, and
+-- the product is in stock now. One row per person: the product that fell due
+-- first, plus every due product as JSON. entered_at = when that product fell
+-- due.
 
 with
 

@@ -1,8 +1,8 @@
 -- New subscribers (contact_policy: subscribed, double opt-in confirmed) during
--- their first welcome_series_length_days days, at one step at a time: the latest
--- step of seeds/welcome_series_steps whose day_offset days have elapsed since the
--- confirmation (elapsed time, not calendar days). entered_at = confirmation +
--- day_offset days (when the step started).
+-- their first welcome_series_length_days days, at one step at a time: the
+-- latest step of seeds/welcome_series_steps whose day_offset days have elapsed
+-- since the confirmation (elapsed time, not calendar days). entered_at =
+-- confirmation + day_offset days (when the step started).
 
 with
 
