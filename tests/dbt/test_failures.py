@@ -85,14 +85,9 @@ def test_bad_raw_data_names_the_failing_test(warehouse_copy):
     assert "models/staging/shop/_shop__models.yml" in text
 
 
-def test_selecting_a_missing_model_is_an_error(empty_warehouse, tmp_path):
+def test_selecting_a_missing_model_is_an_error(built_warehouse):
     with pytest.raises(UserError, match="no_such_model matches no model"):
-        dbt.build(
-            warehouse=empty_warehouse,
-            select=["no_such_model"],
-            target_path=tmp_path / "target",
-            quiet=True,
-        )
+        built_warehouse.dbt("build", select=["no_such_model"])
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
