@@ -10,6 +10,7 @@ from activations.delivery.batching import cut_batches
 from activations.providers.base import PermanentError, Record
 from activations.providers.http import encode_json
 from activations.providers.klaviyo import import_body
+from activations.providers.sendgrid import upsert_body
 
 
 def _events(sandbox, name: str) -> int:
@@ -151,3 +152,35 @@ def test_klaviyo_profile_at_100_kb_is_accepted_and_one_byte_more_rejected(
     assert batch.oversize, "the framework never sends it"
     outcome = provider.upsert("big_profile", [over])[0]  # and Klaviyo refuses it, in its own words
     assert outcome.status == "rejected" and "100 KB" in (outcome.reason or "")
+
+
+def test_sendgrid_upsert_at_6_mb_is_accepted_and_one_byte_more_refused(connector, sandbox) -> None:
+    provider = connector("sendgrid")
+    list_id = provider.list_id("big_upsert")
+    per = 200_000
+    n, rest = divmod(provider.limits.max_bytes, per)
+    # one custom field "note", created first so that its id is what is counted
+    provider.upsert(
+        "big_upsert", [Record(key="seed", email="seed@example.com", fields={"note": "x"})]
+    )
+    records = [sized_note(provider, f"s{i}", per) for i in range(n)]
+    records.append(sized_note(provider, f"s{n}", rest))
+    assert len(list(cut_batches(records, provider.limits, provider.record_size))) == 1
+    body = encode_json(
+        upsert_body([provider.contact(r, provider._fields) for r in records], list_id)
+    )
+    assert len(body) == 6 * 1024 * 1024
+    assert {o.status for o in provider.upsert("big_upsert", records)} == {"confirmed"}
+
+    over = [*records[:-1], sized_note(provider, f"s{n}", rest + 1)]
+    assert len(list(cut_batches(over, provider.limits, provider.record_size))) == 2
+    with pytest.raises(PermanentError) as refused:
+        provider.upsert("big_upsert", over)
+    assert refused.value.status == 413
+
+
+def sized_note(provider, key: str, size: int) -> Record:
+    """A contact of exactly ``size`` bytes (with its comma) holding one custom field."""
+    record = Record(key=key, email=f"{key}@example.com", fields={"note": ""})
+    pad = size - provider.record_size(record)
+    return Record(key=key, email=record.email, fields={"note": "x" * pad})
