@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sandbox_helpers import AUTH
 
 from activations.sandbox.server import SandboxServer, serve_in_thread
-
-KLAVIYO_HEADERS = {"Authorization": "Klaviyo-API-Key pk_sandbox_klaviyo",
-                   "revision": "2026-07-15", "Content-Type": "application/vnd.api+json",
-                   "Accept": "application/vnd.api+json"}
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-AUTH = {
-    "braze": {"Authorization": "Bearer sandbox-braze-key"},
-    "klaviyo": KLAVIYO_HEADERS,
-    "mailchimp": {"Authorization": basic("anyuser", "sandbox-mailchimp-key-us6")},
-    "sendgrid": {"Authorization": "Bearer SG.sandbox-sendgrid-key"},
-    "customerio": {"Authorization": basic("sandbox-site", "sandbox-cio-key")},
-}
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import AUTH, KLAVIYO_HEADERS, basic
+from sandbox_helpers import AUTH, KLAVIYO_HEADERS, PROBES, basic
 
 from activations.sandbox.server import SandboxServer
 
-# a cheap authenticated read per provider
-PROBES = {
-    "braze": ("GET", "/email/unsubscribes"),
-    "klaviyo": ("GET", "/api/lists"),
-    "mailchimp": ("GET", "/lists"),
-    "sendgrid": ("GET", "/v3/marketing/lists"),
-    "customerio": ("GET", "/api/v1/customers"),
-}
 WRONG = {
     "braze": {"Authorization": "Bearer wrong-key-123"},
     "klaviyo": {**KLAVIYO_HEADERS, "Authorization": "Klaviyo-API-Key wrong-key-123"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from test_sandbox_jobs import klaviyo_job, poll
+from sandbox_helpers import klaviyo_job, poll
 
 from activations.sandbox.common import md5_email
 from activations.sandbox.server import SandboxServer

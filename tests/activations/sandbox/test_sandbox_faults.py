@@ -6,8 +6,7 @@ import time
 
 import httpx
 import pytest
-from conftest import AUTH
-from test_sandbox_auth import PROBES
+from sandbox_helpers import AUTH, PROBES
 
 from activations.sandbox.faults import FaultInjector, Faults
 from activations.sandbox.server import SandboxServer

@@ -8,30 +8,13 @@ import io
 from typing import Any
 
 import httpx
+from sandbox_helpers import klaviyo_job, poll
 
 from activations.sandbox.jobs import JobRunner, Pacing
 from activations.sandbox.server import SandboxServer
 from activations.sandbox.store import Store
 
 LIST_UUID = "6c6f9a55-64b6-4b8f-9f4c-5a1d1c6f0c0e"
-
-
-def klaviyo_job(klaviyo: httpx.Client, emails: list[str], list_id: str | None = None) -> str:
-    body: dict[str, Any] = {"data": {"type": "profile-bulk-import-job", "attributes": {
-        "profiles": {"data": [{"type": "profile", "attributes": {"email": e, "first_name": "A"}}
-                              for e in emails]}}}}
-    if list_id:
-        body["data"]["relationships"] = {"lists": {"data": [{"type": "list", "id": list_id}]}}
-    answer = klaviyo.post("/api/profile-bulk-import-jobs", json=body)
-    assert answer.status_code == 202, answer.text
-    assert answer.json()["data"]["attributes"]["status"] == "queued"
-    return str(answer.json()["data"]["id"])
-
-
-def poll(klaviyo: httpx.Client, job_id: str) -> dict[str, Any]:
-    answer = klaviyo.get(f"/api/profile-bulk-import-jobs/{job_id}")
-    assert answer.status_code == 200
-    return dict(answer.json()["data"]["attributes"])
 
 
 def test_klaviyo_import_job_moves_one_state_per_poll(sandbox: SandboxServer,

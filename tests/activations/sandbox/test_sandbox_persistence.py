@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import AUTH
+from sandbox_helpers import AUTH
 
 from activations.errors import UserError
 from activations.sandbox.server import serve_in_thread

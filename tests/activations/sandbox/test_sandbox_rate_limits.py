@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import AUTH
-from test_sandbox_auth import PROBES
+from sandbox_helpers import AUTH, PROBES
 
 from activations.sandbox.limits import RateLimiter
 from activations.sandbox.server import SandboxServer
