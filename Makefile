@@ -34,6 +34,7 @@ test: install
 
 dev: install
 	mkdir -p $(DAGSTER_HOME)
+	cp -n orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	cd dbt_project && dbt parse --quiet
 	dg dev
 

@@ -1,0 +1,6 @@
+"""Custom components: the dbt project with our policy, and one asset per sync."""
+
+from orchestration.components.audience_sync import AudienceSyncComponent
+from orchestration.components.dbt_project import ActivationsDbtProjectComponent
+
+__all__ = ["ActivationsDbtProjectComponent", "AudienceSyncComponent"]

@@ -9,7 +9,7 @@ import dagster as dg
 from activations.dashboards.render import render_dashboard
 from activations.paths import PROJECT_ROOT
 
-#: the dbt metric marts the page reads (their asset keys are the model names)
+#: the dbt metric marts the page reads (asset keys: metrics/<model>, the schema folder)
 METRIC_MARTS = (
     "attributed_orders",
     "program_revenue",
@@ -33,7 +33,8 @@ class DashboardConfig(dg.Config):
 @dg.asset(
     key=["dashboards", "email_programs"],
     group_name="metrics",
-    deps=[dg.AssetKey(name) for name in METRIC_MARTS],
+    deps=[dg.AssetKey(["metrics", name]) for name in METRIC_MARTS],
+    owners=["team:marketing-analytics"],
     kinds={"html"},
     pool="duckdb",
     automation_condition=dg.AutomationCondition.eager(),

@@ -1,0 +1,226 @@
+"""One pair of assets per declared sync, read from the same ``syncs/*.yml``
+the command line reads: adding a declaration adds its assets, no Python.
+
+For each sync ``<name>``:
+
+- ``sync_plan/<name>`` plans the run in the warehouse (no HTTP) and carries a
+  **blocking** ``guards`` check: removal cap, empty audience. A failed
+  blocking check stops the delivery asset in the same run;
+- ``sync/<name>`` delivers (``activations.engine.run``): only the changes,
+  commits what the provider confirmed, and records planned, sent, confirmed,
+  rejected, removed, duration, provider job ids and a link to the destination.
+  Its ``rejects`` check fails when the provider refused more records than the
+  declaration allows (``guards.max_rejects_share``).
+
+Both follow their upstream eagerly: a refreshed audience is planned and sent.
+
+(No ``from __future__ import annotations``: Dagster reads the config and
+resource classes from the real annotations.)
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtProjectComponent
+
+from activations import engine
+from activations.engine import RunReport
+from activations.errors import UserError
+from activations.specs import SyncSpec, load_syncs
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.links import destination_link
+
+GROUP = "syncs"
+OWNERS = ["team:lifecycle-marketing"]
+GUARDS_CHECK = "guards"
+REJECTS_CHECK = "rejects"
+
+
+def sync_plan_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["sync_plan", name])
+
+
+def sync_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["sync", name])
+
+
+class SyncConfig(dg.Config):
+    """Run config of a delivery asset."""
+
+    force: bool = False  # deliver although a guard trips (after reading the plan)
+
+
+def _counts_metadata(report: RunReport) -> dict[str, Any]:
+    return {
+        "sync": report.sync,
+        "provider": report.provider,
+        "destination": report.destination,
+        "mode": report.mode,
+        "status": report.status,
+        **report.counts(),
+        "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
+    }
+
+
+def plan_metadata(report: RunReport) -> dict[str, Any]:
+    md = _counts_metadata(report)
+    p = report.plan
+    if p is not None:
+        md.update(audience_rows=p.audience_rows, sendable=p.sendable, members=p.members)
+    md["guards"] = dg.MetadataValue.json(
+        {g.name: {"passed": g.passed, "message": g.message} for g in report.guards}
+    )
+    return md
+
+
+def delivery_metadata(spec: SyncSpec, report: RunReport) -> dict[str, Any]:
+    md = _counts_metadata(report)
+    md["run_id"] = report.run_id or ""
+    md["job_ids"] = dg.MetadataValue.json(list(report.job_ids))
+    md["forced"] = report.forced
+    if report.error:
+        md["error"] = report.error
+    link = destination_link(spec.provider, spec.destination, _base_url(spec))
+    if link:
+        md["link"] = dg.MetadataValue.url(link)
+    return md
+
+
+def _base_url(spec: SyncSpec) -> str:
+    try:
+        return spec.provider_settings().base_url
+    except UserError:
+        return spec.credentials.base_url or ""
+
+
+def _rejects_over(spec: SyncSpec, report: RunReport) -> bool:
+    return report.rejected > 0 and report.rejected > spec.guards.max_rejects_share * max(
+        report.sent, 1
+    )
+
+
+def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
+    """The plan asset (with its blocking guards check) and the delivery asset."""
+    plan_key, deliver_key = sync_plan_key(spec.name), sync_key(spec.name)
+    tags = {"provider": spec.provider, "mode": spec.mode}
+    about = spec.description or f"{spec.audience} to {spec.provider} {spec.destination!r}"
+    where = str(spec.source.file) if spec.source.line else "inline"
+
+    @dg.asset(
+        key=plan_key,
+        deps=[audience_key],
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={spec.provider, "python"},
+        tags=tags,
+        pool="duckdb",
+        automation_condition=dg.AutomationCondition.eager(),
+        description=f"Plan of sync {spec.name} ({about}): what the next run would "
+        f"add, change and remove, checked against its guards. Declared in {where}.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                GUARDS_CHECK,
+                asset=plan_key,
+                blocking=True,
+                description="Removal cap and empty-audience guard: a failure stops the send.",
+            )
+        ],
+    )
+    def plan_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        try:
+            with warehouse.connection() as conn:
+                report = engine.run(spec, conn, dry_run=True)
+        except UserError as exc:
+            raise dg.Failure(description=str(exc)) from None
+        tripped = [g for g in report.guards if not g.passed]
+        check = dg.AssetCheckResult(
+            check_name=GUARDS_CHECK,
+            asset_key=plan_key,
+            passed=not tripped,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="; ".join(g.message for g in tripped) or "every guard passed",
+            metadata={g.name: g.message for g in report.guards},
+        )
+        return dg.MaterializeResult(metadata=plan_metadata(report), check_results=[check])
+
+    @dg.asset(
+        key=deliver_key,
+        deps=[plan_key],
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={spec.provider, "python"},
+        tags=tags,
+        pool="duckdb",
+        automation_condition=dg.AutomationCondition.eager(),
+        description=f"Sync {spec.name}: {about} ({spec.mode}). Declared in {where}.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                REJECTS_CHECK,
+                asset=deliver_key,
+                description="Records the provider refused stay within guards.max_rejects_share.",
+            )
+        ],
+    )
+    def deliver_asset(config: SyncConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        try:
+            with warehouse.connection() as conn:
+                report = engine.run(spec, conn, force=config.force)
+        except UserError as exc:
+            raise dg.Failure(description=str(exc)) from None
+        metadata = delivery_metadata(spec, report)
+        over = _rejects_over(spec, report)
+        if report.status == "blocked":
+            raise dg.Failure(
+                description=f"sync {spec.name!r} blocked by a guard: {report.error}. "
+                "Check the plan; to send anyway, materialize this asset alone with "
+                "config force: true.",
+                metadata=metadata,
+            )
+        if report.status == "failed" and not over:
+            raise dg.Failure(
+                description=f"sync {spec.name!r} failed: {report.error}", metadata=metadata
+            )
+        check = dg.AssetCheckResult(
+            check_name=REJECTS_CHECK,
+            asset_key=deliver_key,
+            passed=not over,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=f"{report.rejected} of {report.sent} records rejected "
+            f"(allowed: {spec.guards.max_rejects_share:.0%}; see activations.sync_rejects)",
+        )
+        return dg.MaterializeResult(metadata=metadata, check_results=[check])
+
+    return [plan_asset, deliver_asset]
+
+
+def audience_key(dbt: DbtProjectComponent, spec: SyncSpec) -> dg.AssetKey:
+    """The dbt asset of the sync's audience, or a clear error at its declaration."""
+    try:
+        return dbt.asset_key_for_model(spec.audience_table)
+    except KeyError:
+        raise UserError(
+            f"{spec.where('audience')}: sync {spec.name!r}: no dbt model named "
+            f"{spec.audience_table!r}",
+            hint="name a model of dbt_project/models (e.g. cart_abandoners)",
+        ) from None
+
+
+class AudienceSyncComponent(dg.Component, dg.Resolvable, dg.Model):
+    """Every sync declared in ``syncs`` (a folder or file under the project
+    root; default ``$ACTIVATIONS_SYNCS`` or ``syncs/``) as a plan and a
+    delivery asset downstream of its dbt audience."""
+
+    syncs: str | None = None
+    transform: str = "transform"  # the dbt component's folder under defs/
+
+    def sync_specs(self, project_root: Path) -> Sequence[SyncSpec]:
+        return load_syncs(None if self.syncs is None else project_root / self.syncs)
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        dbt = context.load_component(self.transform, DbtProjectComponent)
+        assets: list[dg.AssetsDefinition] = []
+        for spec in self.sync_specs(context.project_root):
+            assets.extend(build_sync_assets(spec, audience_key(dbt, spec)))
+        return dg.Definitions(assets=assets)

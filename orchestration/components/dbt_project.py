@@ -1,0 +1,86 @@
+"""The dbt project as assets, with the project's policy in one place.
+
+``get_asset_spec`` is the single policy pass over every dbt node:
+
+- key and group come from the dbt structure (the default translator: schema
+  folder as key prefix, ``+meta: {dagster: {group: ...}}`` per folder);
+- owners per group (``meta.dagster.owners`` on a model wins);
+- cadence from ``meta.cadence`` (per model or folder in ``dbt_project.yml``),
+  else the layer's default: raw-facing layers hourly, audiences and metrics daily;
+- automation: refresh on the cadence; hourly models also on new upstream data;
+- freshness policy on every audience, from its cadence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtProject, DbtProjectComponent
+
+from orchestration.lib.cadence import freshness_policy, refresh_condition
+
+OWNERS = {
+    "staging": ["team:data-engineering"],
+    "intermediate": ["team:data-engineering"],
+    "core": ["team:data-engineering"],
+    "seeds": ["team:data-engineering"],
+    "audiences": ["team:lifecycle-marketing"],
+    "metrics": ["team:marketing-analytics"],
+}
+# cadence of a layer when its models declare none: the layers under an hourly
+# audience must be at least as fresh as it
+GROUP_CADENCE = {
+    "staging": "hourly",
+    "intermediate": "hourly",
+    "core": "hourly",
+    "seeds": "daily",
+    "audiences": "daily",
+    "metrics": "daily",
+}
+
+
+def node_meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
+
+
+def cadence_of(node: Mapping[str, Any], group: str | None) -> str:
+    return str(node_meta(node).get("cadence") or GROUP_CADENCE.get(group or "", "daily"))
+
+
+class ActivationsDbtProjectComponent(DbtProjectComponent):
+    """``DbtProjectComponent`` plus the project's asset policy."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = self.get_resource_props(manifest, unique_id)
+        if node.get("resource_type") not in ("model", "seed", "snapshot"):
+            return spec  # sources: landed by the ingest assets, which own their policy
+        group = spec.group_name
+        cadence = cadence_of(node, group)
+        owners = list(spec.owners) or OWNERS.get(group or "", [])
+        # staging views and hourly models follow new data; daily ones wait for their tick
+        on_new_data = cadence == "hourly"
+        attrs: dict[str, Any] = {
+            "owners": owners,
+            "tags": {**spec.tags, "cadence": cadence},
+            "automation_condition": refresh_condition(cadence, on_new_data=on_new_data),
+        }
+        if group == "audiences":
+            attrs["freshness_policy"] = freshness_policy(cadence)
+        return spec.replace_attributes(**attrs)
+
+    def model_names(self, group: str) -> list[str]:
+        """The dbt models of one Dagster group, e.g. every audience."""
+        manifest = self._validated_manifest
+        names = []
+        for node in manifest["nodes"].values():
+            if node.get("resource_type") != "model":
+                continue
+            meta = node_meta(node)
+            if meta.get("dagster", {}).get("group") == group:
+                names.append(node["name"])
+        return sorted(names)

@@ -1,0 +1,1 @@
+"""Reusable Dagster-side helpers (no definitions here: those live in ``defs/``)."""
