@@ -685,10 +685,12 @@ def build(sb: Sandbox) -> ProviderSpec:
 
     @router.get("/api/profiles")
     async def get_profiles(request: Request) -> JSONResponse:
-        contacts = sb.store.contacts(NAME)
         raw_filter = request.query_params.get("filter")
         if raw_filter:
-            contacts = apply_filter(contacts, raw_filter)
+            column, values = parse_filter(raw_filter)
+            contacts = sb.store.contacts_where(NAME, column, values)
+        else:
+            contacts = sb.store.contacts(NAME)
         offset, size = page_params(request, default=20, maximum=100)
         subs = "subscriptions" in request.query_params.get("additional-fields[profile]", "")
         return JSONResponse(
@@ -825,31 +827,27 @@ def build(sb: Sandbox) -> ProviderSpec:
     )
 
 
-def apply_filter(contacts: list[Contact], raw: str) -> list[Contact]:
-    columns = {
-        "email": lambda c: c.email,
-        "external_id": lambda c: c.external_id,
-        "phone_number": lambda c: c.phone,
-        "id": lambda c: c.id,
-    }
+FILTER_COLUMNS = {"email": "email", "external_id": "external_id", "phone_number": "phone",
+                  "id": "id"}
+
+
+def parse_filter(raw: str) -> tuple[str, list[str]]:
+    """``equals(field,"v")`` or ``any(field,["a","b"])`` -> (store column, values)."""
     equals = re.fullmatch(r'equals\((\w+),"(.*)"\)', raw.strip())
     any_of = re.fullmatch(r"any\((\w+),\[(.*)\]\)", raw.strip())
-    if equals and equals.group(1) in columns:
-        get, value = columns[equals.group(1)], equals.group(2)
-        if equals.group(1) == "email":
-            value = value.lower()
-        return [c for c in contacts if get(c) == value]
-    if any_of and any_of.group(1) in columns:
-        get = columns[any_of.group(1)]
-        values = {v.strip().strip('"') for v in any_of.group(2).split(",")}
-        if any_of.group(1) == "email":
-            values = {v.lower() for v in values}
-        return [c for c in contacts if get(c) in values]
-    raise invalid(
-        f'Unsupported filter {raw!r}: the sandbox supports equals(field,"value") '
-        'and any(field,["a","b"]) on email, external_id, phone_number, id.',
-        parameter="filter",
-    )
+    field, values = None, []
+    if equals:
+        field, values = equals.group(1), [equals.group(2)]
+    elif any_of:
+        field = any_of.group(1)
+        values = [v.strip().strip('"') for v in any_of.group(2).split(",") if v.strip()]
+    if field not in FILTER_COLUMNS:
+        raise invalid(f"Unsupported filter {raw!r}: the sandbox supports equals(field,\"value\") "
+                      "and any(field,[\"a\",\"b\"]) on email, external_id, phone_number, id.",
+                      parameter="filter")
+    if field == "email":
+        values = [v.lower() for v in values]
+    return FILTER_COLUMNS[field], values
 
 
 def record_event(sb: Sandbox, attrs: dict[str, Any], pointer: str) -> None:

@@ -252,6 +252,20 @@ class Store:
         order = {cid: index for index, cid in enumerate(wanted)}
         return sorted(out, key=lambda c: order[c.id])  # the order asked for
 
+    def contacts_where(self, provider: str, column: str, values: Iterable[str]) -> list[Contact]:
+        """Contacts whose ``column`` (email, external_id, phone or id) is one of ``values``."""
+        if column not in ("email", "external_id", "phone", "id"):
+            raise ValueError(f"cannot look contacts up by {column!r}")
+        wanted = list(dict.fromkeys(values))
+        out: list[Contact] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._q(f"select * from contacts where provider = ? and {column} in ({marks}) "  # noqa: S608
+                           "order by created_at, id", [provider, *chunk])
+            out.extend(_contact(r) for r in rows)
+        return out
+
     def count_contacts(self, provider: str) -> int:
         return int(self._q("select count(*) as n from contacts where provider = ?",
                            [provider])[0]["n"])
