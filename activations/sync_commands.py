@@ -1,6 +1,8 @@
 """``activations syncs | plan SYNC | run SYNC [--dry-run] [--force] | runs SYNC``.
 
-Exit codes of ``run``: 0 done (or dry run), 2 a user error (bad declaration,
+Exit codes (raised as ``SystemExit``: the shared ``main`` runs typer with
+``standalone_mode=False``, which would swallow ``typer.Exit``) of ``run``:
+0 done (or dry run), 2 a user error (bad declaration,
 missing audience or secret), 3 stopped by a guard (rerun with ``--force``
 after checking), 4 delivery failed (destination unreachable, key refused, too
 many rejects), 5 another run of the sync holds the lock.
@@ -162,7 +164,7 @@ def plan(
     finally:
         drop(db, p)
     if p.blocked:
-        raise typer.Exit(3)
+        sys.exit(3)
 
 
 def run(
@@ -180,7 +182,7 @@ def run(
         assert report.plan is not None
         _print_plan(report.plan)
         _print_report(report)
-        raise typer.Exit(report.exit_code)
+        sys.exit(report.exit_code)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -197,7 +199,7 @@ def run(
 
         report = engine.run(spec, db, force=force, progress=progress)
     _print_report(report)
-    raise typer.Exit(report.exit_code)
+    sys.exit(report.exit_code)
 
 
 def history(
