@@ -13,7 +13,9 @@ from pathlib import Path
 import duckdb
 import httpx
 from consent_helpers import settings_for
+from typer.testing import CliRunner
 
+from activations.cli import app
 from activations.providers.base import Record
 from activations.providers.registry import make_provider
 
@@ -28,20 +30,24 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_consent_pull_command_lands_rows_and_is_idempotent(sandbox, warehouse: Path) -> None:
+def test_consent_pull_command_lands_rows_and_is_idempotent(
+    sandbox, warehouse: Path, monkeypatch
+) -> None:
     provider = make_provider("sendgrid", settings_for(sandbox, "sendgrid"))
     provider.upsert("newsletter", [Record(key="u_1", email="gone@example.com", fields={})])
     provider.close()
     sandbox.person("sendgrid", "unsubscribe", "gone@example.com")
-    env = {"DUCKDB_PATH": str(warehouse)}
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse))
+    runner = CliRunner()  # in-process, the command as typed (the subprocess runs are below)
 
-    first = _run(
-        "consent", "pull", "--provider", "sendgrid", "--sandbox", sandbox.base_url, env=env
+    args = ["consent", "pull", "--provider", "sendgrid", "--sandbox", sandbox.base_url]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "sendgrid:" in first.output and "1 new consent rows" in first.output
+    second = runner.invoke(
+        app, ["consent", "pull", "-p", "sendgrid", "--sandbox", sandbox.base_url]
     )
-    assert first.returncode == 0, first.stderr
-    assert "sendgrid:" in first.stdout and "1 new consent rows" in first.stdout
-    second = _run("consent", "pull", "-p", "sendgrid", "--sandbox", sandbox.base_url, env=env)
-    assert second.returncode == 0 and "total: 0 new consent rows" in second.stdout
+    assert second.exit_code == 0 and "total: 0 new consent rows" in second.output
 
     conn = duckdb.connect(str(warehouse), read_only=True)
     rows = conn.execute("select email, status, source from raw.consents").fetchall()
