@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 
+from activations.sandbox import mailchimp_batches
 from activations.sandbox.common import BadJson, Reply, basic, bearer, iso, json_body, md5_email
 from activations.sandbox.common import valid_email as email_ok
 from activations.sandbox.core import ProviderSpec, Sandbox, Webhook
@@ -570,11 +571,14 @@ def build(sb: Sandbox) -> ProviderSpec:
         return JSONResponse(merge_view(list_id, {"id": merge_id, "name": tag,
                                                  "type": f"{type_}|{name}"}))
 
+    mailchimp_batches.add_routes(router, sb, problem)
+
     return ProviderSpec(
         name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
         throttled=throttled, server_error=server_error, count_records=count_records,
         act=act, summarize=summarize,
-        bad_request=lambda message: problem(400, "Invalid Resource", message))
+        bad_request=lambda message: problem(400, "Invalid Resource", message),
+        public_prefixes=(mailchimp_batches.RESULTS_PATH,))
 
 
 def merge_view(list_id: str, field: dict[str, Any]) -> dict[str, Any]:
