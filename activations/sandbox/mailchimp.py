@@ -205,7 +205,7 @@ def segment_view(sb: Sandbox, row: ListRow) -> dict[str, Any]:
 def list_view(sb: Sandbox, row: ListRow) -> dict[str, Any]:
     statuses = [c.consent.get("status") for c in
                 sb.store.contacts(NAME, ids=sb.store.member_ids(NAME, row.id))]
-    return {"id": row.id, "web_id": abs(hash(row.id)) % 10**6, "name": row.name,
+    return {"id": row.id, "web_id": int(md5_email(row.id)[:5], 16), "name": row.name,
             "date_created": iso(row.created_at),
             "stats": {"member_count": statuses.count("subscribed"),
                       "total_contacts": len(statuses),
