@@ -1,0 +1,86 @@
+"""Sync 100k rows to the local webhook sink (uvicorn on loopback): first sync,
+then a resync after 1% of the rows changed. Compare with docs/peers.md (drt:
+6.5 s first sync and 7.3 s resync in batches of 1,000, resending everything).
+
+    python benchmarks/bench_sync.py [--rows 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from activations.engine import run
+from activations.providers.webhook_sink import SinkServer
+from activations.specs import SyncSpec
+
+SECRET = "bench-secret-0123456789"
+
+
+def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
+    con = duckdb.connect(str(tmp / f"bench-{time.monotonic_ns()}.duckdb"))
+    con.execute("create schema audiences")
+    con.execute(
+        f"""create table audiences.carts as select 'p' || i as person_id,
+            'p' || i || '@example.com' as email, timestamp '2026-01-01' as entered_at,
+            'carts' as audience, true as is_sendable, null::varchar as suppression_reason,
+            false as is_control, cast(i % 1000 as decimal(12, 2)) as cart_value,
+            '["sku-' || (i % 50) || '"]' as cart_items
+        from range({n}) t(i)"""
+    )
+    with SinkServer(SECRET, tmp / f"sink-{time.monotonic_ns()}.jsonl") as sink:
+        spec = SyncSpec.model_validate(
+            {
+                "name": "bench",
+                "audience": "carts",
+                "provider": "webhook",
+                "destination": "/hooks/carts",
+                "mode": "mirror",
+                "fields": {"value": "cart_value", "items": "cart_items"},
+                "credentials": {
+                    "api_key_env": "S",
+                    "base_url_env": "U",
+                    "options": {"max_records": 1000, "concurrency": 2},
+                },
+            }
+        )
+        env = {"S": SECRET, "U": sink.url}
+        started = time.perf_counter()
+        first = run(spec, con, env=env)
+        first_s = time.perf_counter() - started
+        con.execute(
+            "update audiences.carts set cart_value = cart_value + 1 where hash(person_id) % 100 = 0"
+        )
+        started = time.perf_counter()
+        second = run(spec, con, env=env)
+        second_s = time.perf_counter() - started
+    con.close()
+    assert first.confirmed == n and second.status == "succeeded"
+    return first_s, second_s, first.requests, second.confirmed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeat):
+            results.append(once(args.rows, Path(tmp)))
+    first = statistics.median(r[0] for r in results)
+    second = statistics.median(r[1] for r in results)
+    print(
+        f"{args.rows:,} rows to the webhook sink: first sync median {first:.2f}s "
+        f"({results[0][2]} requests); 1% resync median {second:.2f}s "
+        f"({results[0][3]:,} records sent), over {args.repeat} runs"
+    )
+
+
+if __name__ == "__main__":
+    main()
