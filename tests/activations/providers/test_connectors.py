@@ -5,8 +5,10 @@ retried, partial failures, wrong keys, and the consent rule of each ESP."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from connector_helpers import DESTINATION, ESPS, audience, esp_action, member_emails, people
 
@@ -234,3 +236,30 @@ def test_removal_batch_limit_is_exact(name: str, connector, sandbox) -> None:
     with pytest.raises(PermanentError) as refused:
         provider.remove("cart_abandoners", members)
     assert refused.value.status == 400
+
+
+def test_mailchimp_never_exceeds_its_10_connections(connector, sandbox) -> None:
+    """Mailchimp answers 429 to an 11th request in flight. The framework runs
+    ``Limits.concurrency`` (10) batches at once, and the connector's own pool holds
+    at most 10 connections, so even more threads never trip the limit."""
+    provider = connector("mailchimp")
+    assert provider.limits.concurrency == 10
+    provider.upsert("cart_abandoners", people(1))  # list, merge fields and tag exist
+    sandbox.set_faults("mailchimp", latency_ms=150)
+    batches = [people(2, start=10 + 2 * i) for i in range(16)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda b: provider.upsert("cart_abandoners", b), batches))
+    assert all(o.status == "confirmed" for outcomes in results for o in outcomes)
+    assert 429 not in {r["status"] for r in sandbox.requests("mailchimp")}
+
+    # while 16 bare connections at once do trip it: the limit is real
+    auth = ("any", "sandbox-mailchimp-key-us6")
+    with httpx.Client(limits=httpx.Limits(max_connections=16), timeout=10) as raw:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            codes = list(
+                pool.map(
+                    lambda _: raw.get(sandbox.url("mailchimp") + "/lists", auth=auth).status_code,
+                    range(16),
+                )
+            )
+    assert 429 in codes
