@@ -84,7 +84,14 @@ def serve_command(
 
     warehouse = duckdb_path()
     typer.echo(f"webhook receiver on http://{host}:{port}/hooks/<provider>, landing in {warehouse}")
-    uvicorn.run(create_app(warehouse, token=token), host=host, port=port, log_level="warning")
+    # no access log: a delivery URL carries the token
+    uvicorn.run(
+        create_app(warehouse, token=token),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
