@@ -217,7 +217,8 @@ class ApiClient:
         if status == 429:
             raise TransientError(message, retry_after=self._retry_after(response), status=status)
         if status >= 500 or status == 408:
-            raise TransientError(message, retry_after=self._retry_after(response), status=status)
+            # a rate-limit reset says nothing about an outage: only a Retry-After counts
+            raise TransientError(message, retry_after=retry_after_seconds(response), status=status)
         raise PermanentError(message, status=status)
 
     def error_text(self, response: httpx.Response) -> str:
