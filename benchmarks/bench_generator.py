@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from activations.generator import generate
+from activations.generator.generate import effective_chunk
 
 
 def peak_rss_mb() -> float:
@@ -48,7 +49,7 @@ def main() -> None:
 
         print(
             f"generator: {args.customers:,} customers x {args.days} days, seed {args.seed}, "
-            f"chunks of {args.chunk_customers:,}"
+            f"chunks of {effective_chunk(args.chunk_customers, args.days):,}"
         )
         started = time.perf_counter()
         counts = generate(

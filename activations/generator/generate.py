@@ -18,9 +18,10 @@ from activations.raw_schema import RAW_SCHEMA, RAW_TABLES, create_raw_schema_sql
 from activations.warehouse import connect_duckdb
 
 MAX_CUSTOMERS = 50_000_000
+OWN_MEMORY_LIMIT = "1GB"  # DuckDB's buffer pool when generate() opens the file itself
 MAX_DAYS = 3650
-# a chunk simulates at most this many customer-days at once: about 1 GB peak memory
-CHUNK_CUSTOMER_DAYS = 10_000 * 90
+# a chunk simulates at most this many customer-days at once (about 1 GB peak memory)
+CHUNK_CUSTOMER_DAYS = 5_000 * 90
 
 
 def validate(customers: object, days: object, chunk_customers: object) -> None:
@@ -71,6 +72,8 @@ def generate(
     end = resolve_end(end)
     own = not isinstance(con_or_path, duckdb.DuckDBPyConnection)
     con = _connect(con_or_path) if own else con_or_path
+    if own:  # DuckDB would otherwise keep up to 80% of RAM of written pages cached
+        con.execute(f"set memory_limit = '{OWN_MEMORY_LIMIT}'")
     try:
         return _generate(
             con,
@@ -139,6 +142,7 @@ def _generate(
         done += n
         if progress is not None:
             progress(done, customers)
+    writer.close()
     return {
         t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchall()[0][0]
         for t in RAW_TABLES

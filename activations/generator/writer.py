@@ -106,6 +106,15 @@ class Writer:
         )
         self._register("gen_campaigns", cmp)
 
+    def close(self) -> None:
+        """Remove the helper views and macros from the connection."""
+        for name in ("gen_products", "gen_campaigns"):
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister(name)
+        for macro in ("gen_ts", "gen_customer_id"):
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"drop macro if exists {macro}")
+
     def _register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 

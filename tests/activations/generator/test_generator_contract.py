@@ -74,6 +74,24 @@ def test_rerun_replaces_the_tables(small_runs: dict[str, Path]) -> None:
     assert counts == {t: n for t, (n, _) in before.items()}
 
 
+def test_a_passed_connection_stays_usable() -> None:
+    con = duckdb.connect()
+    try:
+        counts = generate(con, customers=30, days=3, end=datetime(2026, 1, 1))
+        # no unfinished results, helper views or macros left behind on the caller's connection
+        assert con.sql("select count(*) from raw.customers").fetchall() == [(30,)]
+        assert counts["customers"] == 30
+        leftovers = con.sql("""
+            select count(*) from duckdb_views()
+            where view_name in ('frame', 'gen_products', 'gen_campaigns', 'gen_lines', 'gen_lists')
+            union all
+            select count(*) from duckdb_functions()
+            where function_name in ('gen_ts', 'gen_customer_id')""").fetchall()
+        assert leftovers == [(0,), (0,)]
+    finally:
+        con.close()
+
+
 def test_schema_is_exactly_the_raw_contract(shop: duckdb.DuckDBPyConnection) -> None:
     rows = shop.sql("""
         select table_name, column_name, data_type from information_schema.columns
