@@ -2,9 +2,12 @@
 -- The contact policy, decided once for every audience (a table: each audience
 -- mart joins it). One row per person and audience. The first rule that applies
 -- gives the suppression_reason:
+--   0. missing_email: the person has no email (no contact_policy row), e.g.
+--      historical imports; kept visible to analysts, never sendable, in every
+--      channel;
 --   1. consent (contact_policy): email audiences need can_email_marketing;
 --      on-site audiences are only stopped by unsubscribed, hard bounce, spam
---      complaint;
+--      complaint and an invalid email;
 --   2. control_group: control_bucket(person, audience) < control_share * 65536;
 --   3. already_sent (once_ever audiences): a message of this program was sent
 --      at or after this entry's entered_at;
@@ -76,7 +79,8 @@ joined as (
         candidates.audience,
         candidates.entered_at,
         contacts.email,
-        contacts.can_email_marketing,
+        contacts.person_id is null as is_missing_email,
+        coalesce(contacts.can_email_marketing, false) as can_email_marketing,
         contacts.reason as consent_reason,
         coalesce(policies.channel, 'email') as channel,
         coalesce(policies.priority, 999) as priority,
@@ -87,7 +91,7 @@ joined as (
         policies.suppressed_by,
         {{ control_bucket('candidates.person_id', 'candidates.audience') }} as control_bucket
     from candidates
-    inner join contacts
+    left join contacts
         on candidates.person_id = contacts.person_id
     left join policies
         on candidates.audience = policies.audience
@@ -131,10 +135,14 @@ reasoned as (
     select
         flagged.*,
         case
+            when flagged.is_missing_email then 'missing_email'
             when
                 flagged.channel = 'onsite'
                 and flagged.consent_reason in (
-                    'unsubscribed', 'hard_bounce', 'spam_complaint'
+                    'unsubscribed',
+                    'hard_bounce',
+                    'spam_complaint',
+                    'invalid_email'
                 )
                 then flagged.consent_reason
             when

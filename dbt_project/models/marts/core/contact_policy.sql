@@ -1,4 +1,5 @@
--- Marketing-email consent of every customer with an email, as of as_of: the
+-- Marketing-email consent of every customer with an email (a blank one is no
+-- email: the audiences flag that person missing_email), as of as_of: the
 -- latest consent change wins (consent log and ESP feedback together; on a tie
 -- the stronger suppression wins). Sending needs a confirmed double opt-in.
 
@@ -10,7 +11,7 @@ customers as (
         email,
         email_is_valid
     from {{ ref('customers') }}
-    where email is not null
+    where email is not null and email <> ''
 ),
 
 ranked_changes as (
