@@ -60,11 +60,15 @@ class ActivationsDbtProjectComponent(DbtProjectComponent):
         if node.get("resource_type") not in ("model", "seed", "snapshot"):
             return spec  # sources: landed by the ingest assets, which own their policy
         group = spec.group_name
+        if node["resource_type"] == "seed" and group in (None, "default"):
+            group = "seeds"  # lookup tables: dbt_project.yml gives seeds no dagster group
         cadence = cadence_of(node, group)
         owners = list(spec.owners) or OWNERS.get(group or "", [])
-        # staging views and hourly models follow new data; daily ones wait for their tick
+        # hourly models (staging, core, hourly audiences) also follow new data;
+        # daily ones wait for their tick
         on_new_data = cadence == "hourly"
         attrs: dict[str, Any] = {
+            "group_name": group,
             "owners": owners,
             "tags": {**spec.tags, "cadence": cadence},
             "automation_condition": refresh_condition(cadence, on_new_data=on_new_data),

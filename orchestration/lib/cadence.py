@@ -41,7 +41,7 @@ def refresh_condition(cadence: str, *, on_new_data: bool) -> dg.AutomationCondit
     as an upstream asset is updated), never while it or an upstream asset runs."""
     cron = cron_for(cadence)
     trigger = dg.AutomationCondition.cron_tick_passed(cron) | dg.AutomationCondition.newly_missing()
-    label = f"every {cadence}"
+    label = cadence if cadence in CRONS else f"cron {cron}"
     if on_new_data:
         trigger = trigger | dg.AutomationCondition.any_deps_updated()
         label += " or on new data"

@@ -25,6 +25,7 @@ class CampaignConfig(dg.Config):
     segment: str | None = None  # the dbt model to rebuild and send; default: the sync's audience
     with_upstream: bool = True  # rebuild what the segment reads too (dbt `+segment`)
     force: bool = False  # send although a guard trips
+    as_of: str | None = None  # dbt var as_of ("2026-06-30 12:00:00"); default now
 
 
 def campaign_spec(config: CampaignConfig) -> SyncSpec:
@@ -40,7 +41,8 @@ def rebuild_segment(context: dg.OpExecutionContext, config: CampaignConfig) -> d
     try:
         spec = campaign_spec(config)
         selector = f"+{spec.audience_table}" if config.with_upstream else spec.audience_table
-        result = run_dbt("build", select=[selector], quiet=True)
+        dbt_vars = {"as_of": config.as_of} if config.as_of else None
+        result = run_dbt("build", select=[selector], vars=dbt_vars, quiet=True)
     except UserError as exc:
         raise dg.Failure(description=str(exc)) from None
     context.log_event(

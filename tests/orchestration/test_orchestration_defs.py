@@ -1,0 +1,185 @@
+"""The Dagster definitions load, with the expected assets, checks, jobs,
+schedules and sensors, and the policy the house style asks for. A syrupy
+snapshot of every asset spec, job selection, schedule and sensor makes any
+change to the graph show up in review (update: pytest --snapshot-update)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from activations.errors import UserError
+from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from activations.specs import load_syncs
+from orchestration.components.audience_sync import sync_key, sync_plan_key
+from orchestration.defs.ingest.assets import RAW_KEYS
+
+HOURLY_AUDIENCES = {"cart_abandoners", "browse_abandoners", "pending_payment"}
+WRITERS_POOL = "duckdb"
+
+
+def _manifest() -> dict:
+    return json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+
+
+def _audiences() -> set[str]:
+    return {p.stem for p in (DBT_PROJECT_DIR / "models" / "marts" / "audiences").glob("*.sql")}
+
+
+def test_every_layer_is_an_asset(asset_graph) -> None:
+    keys = {k.to_user_string() for k in asset_graph.get_all_asset_keys()}
+    for audience in _audiences():
+        assert f"audiences/{audience}" in keys
+    for name in ("core/customers", "core/contact_policy", "metrics/program_revenue"):
+        assert name in keys
+    assert "dashboards/email_programs" in keys
+    for spec in load_syncs():
+        assert sync_plan_key(spec.name) in asset_graph.get_all_asset_keys()
+        assert sync_key(spec.name) in asset_graph.get_all_asset_keys()
+        plan = asset_graph.get(sync_plan_key(spec.name))
+        assert plan.parent_keys == {dg.AssetKey(["audiences", spec.audience_table])}
+        assert asset_graph.get(sync_key(spec.name)).parent_keys == {sync_plan_key(spec.name)}
+
+
+def test_ingest_keys_are_the_dbt_sources_so_lineage_connects(asset_graph) -> None:
+    sources = {
+        dg.AssetKey([s["source_name"], s["name"]])
+        for s in _manifest()["sources"].values()
+        if s["schema"] == "raw"
+    }
+    assert set(RAW_KEYS) == sources
+    for key in RAW_KEYS:
+        assert asset_graph.get(key).is_materializable, key
+    staging = asset_graph.get(dg.AssetKey(["staging", "stg_shop__orders"]))
+    assert staging.parent_keys == {dg.AssetKey(["shop", "orders"])}
+
+
+def test_checks_dbt_tests_and_blocking_guards(defs: dg.Definitions, asset_graph) -> None:
+    checks = asset_graph.asset_check_keys
+    dbt_checks = [c for c in checks if c.name.startswith(("unique_", "not_null_"))]
+    assert len(dbt_checks) > 20
+    for spec in load_syncs():
+        guards = dg.AssetCheckKey(sync_plan_key(spec.name), "guards")
+        assert guards in checks
+        plan_def = defs.resolve_assets_def(sync_plan_key(spec.name))
+        assert [c.blocking for c in plan_def.check_specs if c.key == guards] == [True]
+        assert dg.AssetCheckKey(sync_key(spec.name), "rejects") in checks
+
+
+def test_cadence_automation_freshness_and_owners(asset_graph) -> None:
+    for audience in _audiences():
+        node = asset_graph.get(dg.AssetKey(["audiences", audience]))
+        cadence = "hourly" if audience in HOURLY_AUDIENCES else "daily"
+        assert node.tags["cadence"] == cadence, audience
+        label = node.automation_condition.get_label()
+        assert label == ("hourly or on new data" if cadence == "hourly" else "daily")
+        assert node.freshness_policy is not None
+        assert node.owners == ["team:lifecycle-marketing"]
+        assert node.group_name == "audiences"
+    for key in asset_graph.get_all_asset_keys():
+        node = asset_graph.get(key)
+        if node.is_materializable:
+            assert node.owners, f"{key.to_user_string()} has no owner"
+            assert node.group_name != "default", f"{key.to_user_string()} has no group"
+
+
+def test_everything_that_writes_the_warehouse_shares_one_pool(defs: dg.Definitions) -> None:
+    executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable]
+    assert len(executable) > 10
+    for assets_def in executable:
+        assert assets_def.op.pool == WRITERS_POOL, assets_def.keys
+    job = defs.resolve_job_def("one_off_campaign")
+    assert {node.definition.pool for node in job.graph.nodes} == {WRITERS_POOL}
+
+
+def test_jobs_schedules_and_sensors(defs: dg.Definitions) -> None:
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"one_off_campaign", "ingest_raw_data"} <= jobs
+    assert {s.name for s in defs.schedules} == {"demo_ingest_schedule"}
+    assert {s.name for s in defs.sensors} == {
+        "activations_automation",
+        "alert_on_run_failure",
+        "drop_folder_sensor",
+    }
+
+
+def _spec_snapshot(asset_graph) -> dict:
+    out = {}
+    for key in sorted(asset_graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = asset_graph.get(key)
+        condition = node.automation_condition
+        out[key.to_user_string()] = {
+            "deps": sorted(k.to_user_string() for k in node.parent_keys),
+            "group": node.group_name,
+            "owners": list(node.owners),
+            "automation": condition.get_label() if condition else None,
+            "kinds": sorted(node.kinds),
+            "executable": node.is_executable,
+        }
+    return out
+
+
+def test_snapshot_of_the_asset_graph(defs: dg.Definitions, asset_graph, snapshot) -> None:
+    ingest = defs.resolve_job_def("ingest_raw_data")
+    campaign = defs.resolve_job_def("one_off_campaign")
+    graph = {
+        "assets": _spec_snapshot(asset_graph),
+        "jobs": {
+            "ingest_raw_data": sorted(
+                k.to_user_string() for k in ingest.asset_layer.executable_asset_keys
+            ),
+            "one_off_campaign": sorted(node.name for node in campaign.graph.nodes),
+        },
+        "schedules": {
+            s.name: {"cron": s.cron_schedule, "job": s.job_name, "default": s.default_status.value}
+            for s in defs.schedules
+        },
+        "sensors": sorted(s.name for s in defs.sensors),
+    }
+    assert graph == snapshot
+
+
+def test_adding_a_sync_declaration_adds_its_assets(
+    orchestration_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.definitions import defs as load
+
+    syncs = tmp_path / "syncs"
+    shutil.copytree(PROJECT_ROOT / "syncs", syncs)
+    (syncs / "extra.yml").write_text(
+        "syncs:\n"
+        "  - name: birthday_klaviyo\n"
+        "    audience: birthday_upcoming\n"
+        "    provider: klaviyo\n"
+        "    destination: birthdays\n"
+        "    credentials: {api_key_env: KLAVIYO_API_KEY}\n"
+    )
+    monkeypatch.setenv("ACTIVATIONS_SYNCS", str(syncs))
+    graph = load().resolve_asset_graph()
+    assert graph.get(sync_key("birthday_klaviyo")).parent_keys == {
+        sync_plan_key("birthday_klaviyo")
+    }
+    assert graph.get(sync_plan_key("birthday_klaviyo")).parent_keys == {
+        dg.AssetKey(["audiences", "birthday_upcoming"])
+    }
+
+    (syncs / "extra.yml").write_text(
+        "syncs:\n"
+        "  - name: typo_klaviyo\n"
+        "    audience: birthday_upcomming\n"
+        "    provider: klaviyo\n"
+        "    destination: birthdays\n"
+        "    credentials: {api_key_env: KLAVIYO_API_KEY}\n"
+    )
+    with pytest.raises(Exception) as failure:
+        load()
+    error = failure.value
+    while error is not None and not isinstance(error, UserError):
+        error = error.__cause__ or error.__context__
+    assert error is not None, f"expected a UserError, got {failure.value!r}"
+    assert f"{syncs / 'extra.yml'}:3" in str(error)
+    assert "birthday_upcomming" in str(error)
