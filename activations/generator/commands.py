@@ -48,7 +48,7 @@ def generate_command(
     days: Annotated[
         str, typer.Option(metavar="D", help=f"Days of history before --end (1 to {MAX_DAYS}).")
     ] = "90",
-    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
+    seed: Annotated[str, typer.Option(metavar="S", help="Same seed, same data.")] = "42",
     end: Annotated[
         str | None,
         typer.Option(help="End of the history, ISO (UTC). Default: now, truncated to the hour."),
@@ -63,13 +63,14 @@ def generate_command(
     """Replace the raw tables with a synthetic grocery e-shop (visits, orders, consent, email)."""
     n_customers = _parse_count("--customers", customers, "--customers 10000 --days 90")
     n_days = _parse_count("--days", days, "--customers 10000 --days 90")
+    n_seed = _parse_count("--seed", seed, "--customers 10000 --seed 7")
     target = warehouse if warehouse is not None else duckdb_path()
     started = time.perf_counter()
     counts = generate(
         target,
         customers=n_customers,
         days=n_days,
-        seed=seed,
+        seed=n_seed,
         end=_parse_end(end),
         chunk_customers=chunk_customers,
     )
@@ -81,7 +82,7 @@ def generate_command(
         table.add_row(name, f"{n:,}")
     console.print(table)
     console.print(
-        f"{n_customers:,} customers x {n_days} days, seed {seed}: "
+        f"{n_customers:,} customers x {n_days} days, seed {n_seed}: "
         f"{sum(counts.values()):,} rows in {elapsed:.1f} s"
     )
 

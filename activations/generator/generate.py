@@ -24,7 +24,7 @@ MAX_DAYS = 3650
 CHUNK_CUSTOMER_DAYS = 5_000 * 90
 
 
-def validate(customers: object, days: object, chunk_customers: object) -> None:
+def validate(customers: object, days: object, chunk_customers: object, seed: object = 0) -> None:
     if (
         isinstance(customers, bool)
         or not isinstance(customers, int)
@@ -38,6 +38,11 @@ def validate(customers: object, days: object, chunk_customers: object) -> None:
         raise UserError(
             f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}",
             hint="the history spans this many days before --end",
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UserError(
+            f"--seed must be a whole number >= 0, got {seed!r}",
+            hint="the same seed gives the same data",
         )
     if (
         isinstance(chunk_customers, bool)
@@ -68,12 +73,13 @@ def generate(
     ``end``: the end of the history (default: now, UTC, truncated to the hour).
     ``progress(done_customers, customers)`` is called after each chunk.
     """
-    validate(customers, days, chunk_customers)
+    validate(customers, days, chunk_customers, seed)
     end = resolve_end(end)
     own = not isinstance(con_or_path, duckdb.DuckDBPyConnection)
     con = _connect(con_or_path) if own else con_or_path
     if own:  # DuckDB would otherwise keep up to 80% of RAM of written pages cached
         con.execute(f"set memory_limit = '{OWN_MEMORY_LIMIT}'")
+        con.execute("set enable_progress_bar = false")
     try:
         return _generate(
             con,

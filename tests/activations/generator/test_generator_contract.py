@@ -289,23 +289,48 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """The real entry point (``activations.cli:main``), in process."""
+    from activations import cli
+
+    monkeypatch.setattr(sys, "argv", ["activations", "generate", *args])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    return int(exited.value.code)
+
+
+def test_cli_rejects_a_bad_customer_count_in_a_real_process(tmp_path: Path) -> None:
+    target = tmp_path / "w.duckdb"
+    result = run_cli("--customers", "abc", "--warehouse", str(target))
+    assert result.returncode == 2
+    assert "--customers must be a whole number, got 'abc'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--customers", "abc"], "--customers must be a whole number, got 'abc'"),
         (["--customers", "0"], "--customers must be a whole number from 1 to 50,000,000, got 0"),
         (["--customers", "-3"], "--customers must be a whole number from 1 to 50,000,000"),
         (["--customers", "2.5"], "--customers must be a whole number"),
         (["--customers", "100", "--days", "0"], "--days must be a whole number from 1 to 3650"),
         (["--customers", "100", "--end", "soon"], "--end 'soon' is not an ISO date or time"),
+        (["--customers", "100", "--seed", "x1"], "--seed must be a whole number, got 'x1'"),
     ],
 )
-def test_cli_rejects_bad_values(tmp_path: Path, args: list[str], message: str) -> None:
+def test_cli_rejects_bad_values(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
     target = tmp_path / "w.duckdb"
-    result = run_cli(*args, "--warehouse", str(target))
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+    assert run_main([*args, "--warehouse", str(target)], monkeypatch) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err + captured.out
     assert not target.exists()
 
 
@@ -336,6 +361,7 @@ def test_cli_generates_and_prints_counts(tmp_path: Path) -> None:
         ({"customers": True, "days": 10}, "--customers must be a whole number"),
         ({"customers": "10", "days": 10}, "--customers must be a whole number"),
         ({"customers": 10, "days": 3651}, "--days must be a whole number from 1 to 3650"),
+        ({"customers": 10, "days": 5, "seed": -1}, "--seed must be a whole number >= 0"),
     ],
 )
 def test_api_rejects_bad_values(tmp_path: Path, kwargs: dict, message: str) -> None:
