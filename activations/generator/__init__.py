@@ -2,10 +2,15 @@
 
 ``generate(con_or_path, customers=..., days=..., seed=...)`` replaces every raw
 landing table (see ``activations.raw_schema``) with ``days`` days of history
-ending at ``end``. Same seed (and chunk size) => identical data. Customers are
-simulated in chunks (default 50,000) with a random generator per chunk
-derived from the seed, and each chunk is written as Arrow tables with
-``insert ... select``, so memory stays bounded whatever the scale.
+ending at ``end``. Same seed, days and chunk size => identical data.
+
+Customers are simulated in chunks, each with its own random generator derived
+from the seed (numpy PCG64), fully vectorised; each chunk is written as Arrow
+tables with ``insert into raw.x select ... from frame`` in one transaction, so
+memory stays near 1 GB whatever the scale (chunks hold at most 450,000
+customer-days, DuckDB's buffer is capped at 1 GB when ``generate`` opens the
+file). The tables are dropped and recreated first; a run that fails half-way
+leaves partial data that the next run replaces.
 
 Realism targets (checked by tests/activations/generator on 2,000 customers x 60 days):
 
