@@ -13,8 +13,18 @@ from markupsafe import Markup, escape
 
 #: one colour per series, colour-blind friendly (Okabe-Ito, then Tableau tones)
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-    "#D55E00", "#F0E442", "#7F7F7F", "#8C564B", "#17BECF", "#BCBD22", "#1F3A93",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#7F7F7F",
+    "#8C564B",
+    "#17BECF",
+    "#BCBD22",
+    "#1F3A93",
 )
 AXIS = "#9aa3ad"
 GRID = "#e6e9ed"
@@ -49,8 +59,17 @@ def _svg(width: int, height: int, body: list[str], label: str) -> Markup:
     )
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 11,
-          fill: str = TEXT, weight: str = "normal", cls: str = "") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    anchor: str = "start",
+    size: int = 11,
+    fill: str = TEXT,
+    weight: str = "normal",
+    cls: str = "",
+) -> str:
     class_attr = f' class="{cls}"' if cls else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
@@ -59,11 +78,16 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 1
 
 
 def empty(label: str, message: str, *, width: int = 640, height: int = 120) -> Markup:
-    return _svg(width, height, [
-        f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" rx="8" '
-        f'fill="#f7f8fa" stroke="{GRID}"/>',
-        _text(width / 2, height / 2 + 4, message, anchor="middle", size=13),
-    ], label)
+    return _svg(
+        width,
+        height,
+        [
+            f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" rx="8" '
+            f'fill="#f7f8fa" stroke="{GRID}"/>',
+            _text(width / 2, height / 2 + 4, message, anchor="middle", size=13),
+        ],
+        label,
+    )
 
 
 def stacked_columns(
@@ -92,8 +116,10 @@ def stacked_columns(
 
     body: list[str] = []
     for tick in ticks:
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" '
-                    f'y2="{y(tick):.1f}" stroke="{GRID}"/>')
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" '
+            f'y2="{y(tick):.1f}" stroke="{GRID}"/>'
+        )
         body.append(_text(left - 6, y(tick) + 4, fmt(tick), anchor="end", size=10))
     for i, category in enumerate(categories):
         x = left + slot * i + (slot - bar_w) / 2
@@ -109,11 +135,20 @@ def stacked_columns(
                 f"<title>{escape(category)} · {escape(name)}: {escape(fmt(value))}</title></rect>"
             )
             base += value
-        body.append(_text(x + bar_w / 2, y(totals[i]) - 4, fmt(totals[i]), anchor="middle",
-                          size=10, weight="600"))
+        body.append(
+            _text(
+                x + bar_w / 2,
+                y(totals[i]) - 4,
+                fmt(totals[i]),
+                anchor="middle",
+                size=10,
+                weight="600",
+            )
+        )
         body.append(_text(x + bar_w / 2, height - 10, category, anchor="middle", size=11))
-    body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
-                f'stroke="{AXIS}"/>')
+    body.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{AXIS}"/>'
+    )
     return _svg(width, height, body, label)
 
 
@@ -132,8 +167,10 @@ def funnel(
         y = i * (row_h + gap) + 2
         w = max(plot_w * value / first, 2)
         body.append(_text(left - 10, y + row_h / 2 + 4, name, anchor="end", size=12))
-        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row_h}" rx="4" '
-                    f'fill="{color(0)}" fill-opacity="{1 - i * 0.17:.2f}"/>')
+        body.append(
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row_h}" rx="4" '
+            f'fill="{color(0)}" fill-opacity="{1 - i * 0.17:.2f}"/>'
+        )
         note = fmt(value)
         if i > 0 and steps[i - 1][1]:
             note += f"  ({value / steps[i - 1][1]:.1%} of previous)"
@@ -142,8 +179,12 @@ def funnel(
 
 
 def line(
-    points: Sequence[tuple[str, float]], *, label: str, fmt: Formatter,
-    width: int = 640, height: int = 200,
+    points: Sequence[tuple[str, float]],
+    *,
+    label: str,
+    fmt: Formatter,
+    width: int = 640,
+    height: int = 200,
 ) -> Markup:
     """A line over ordered points (x labels shown at the ends and the middle)."""
     if not points:
@@ -161,8 +202,9 @@ def line(
     body: list[str] = []
     for tick in ticks:
         _, ty = xy(0, tick)
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" '
-                    f'stroke="{GRID}"/>')
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="{GRID}"/>'
+        )
         body.append(_text(left - 6, ty + 4, fmt(tick), anchor="end", size=10))
     coords = [xy(i, v) for i, v in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
@@ -179,7 +221,10 @@ def line(
 
 
 def paired_bars(
-    groups: Sequence[tuple[str, float, float, str]], *, label: str, fmt: Formatter,
+    groups: Sequence[tuple[str, float, float, str]],
+    *,
+    label: str,
+    fmt: Formatter,
     width: int = 640,
 ) -> Markup:
     """For each A/B test: two horizontal bars (A and B) and the verdict on the right."""
@@ -198,17 +243,31 @@ def paired_bars(
         for j, (variant, value) in enumerate((("A", a), ("B", b))):
             yy = y + j * (row_h + 2)
             w = max(plot_w * value / top_value, 1.5)
-            body.append(f'<rect x="{left}" y="{yy}" width="{w:.1f}" height="{row_h}" rx="3" '
-                        f'fill="{color(j)}"/>')
+            body.append(
+                f'<rect x="{left}" y="{yy}" width="{w:.1f}" height="{row_h}" rx="3" '
+                f'fill="{color(j)}"/>'
+            )
             body.append(_text(left + w + 6, yy + row_h - 3, f"{variant}  {fmt(value)}", size=10))
-        body.append(_text(width - 4, y + row_h + 4, verdict, anchor="end", size=11,
-                          weight="600", fill="#1b7f3b" if verdict.startswith("winner") else TEXT))
+        body.append(
+            _text(
+                width - 4,
+                y + row_h + 4,
+                verdict,
+                anchor="end",
+                size=11,
+                weight="600",
+                fill="#1b7f3b" if verdict.startswith("winner") else TEXT,
+            )
+        )
     return _svg(width, height, body, label)
 
 
 def intervals(
-    items: Sequence[tuple[str, float | None, float | None, float | None]], *, label: str,
-    fmt: Formatter, width: int = 640,
+    items: Sequence[tuple[str, float | None, float | None, float | None]],
+    *,
+    label: str,
+    fmt: Formatter,
+    width: int = 640,
 ) -> Markup:
     """A forest plot: each item's estimate with its interval, around a zero line."""
     shown = [
@@ -230,20 +289,28 @@ def intervals(
     body: list[str] = []
     bottom = top + len(shown) * row_h
     for tick in ticks:
-        body.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{bottom}" '
-                    f'stroke="{GRID}"/>')
+        body.append(
+            f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{bottom}" '
+            f'stroke="{GRID}"/>'
+        )
         body.append(_text(x(tick), bottom + 16, fmt(tick), anchor="middle", size=10))
-    body.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{bottom}" '
-                f'stroke="{AXIS}" stroke-dasharray="4 3"/>')
+    body.append(
+        f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{bottom}" '
+        f'stroke="{AXIS}" stroke-dasharray="4 3"/>'
+    )
     for i, (name, estimate, low_v, high_v) in enumerate(shown):
         cy = top + i * row_h + row_h / 2
         c = "#1b7f3b" if low_v > 0 else "#b3261e" if high_v < 0 else color(0)
         body.append(_text(left - 10, cy + 4, name, anchor="end", size=11))
-        body.append(f'<line x1="{x(low_v):.1f}" x2="{x(high_v):.1f}" y1="{cy:.1f}" '
-                    f'y2="{cy:.1f}" stroke="{c}" stroke-width="2"/>')
+        body.append(
+            f'<line x1="{x(low_v):.1f}" x2="{x(high_v):.1f}" y1="{cy:.1f}" '
+            f'y2="{cy:.1f}" stroke="{c}" stroke-width="2"/>'
+        )
         for end in (low_v, high_v):
-            body.append(f'<line x1="{x(end):.1f}" x2="{x(end):.1f}" y1="{cy - 5:.1f}" '
-                        f'y2="{cy + 5:.1f}" stroke="{c}" stroke-width="2"/>')
+            body.append(
+                f'<line x1="{x(end):.1f}" x2="{x(end):.1f}" y1="{cy - 5:.1f}" '
+                f'y2="{cy + 5:.1f}" stroke="{c}" stroke-width="2"/>'
+            )
         body.append(
             f'<circle cx="{x(estimate):.1f}" cy="{cy:.1f}" r="4.5" fill="{c}">'
             f"<title>{escape(name)}: {escape(fmt(estimate))} "
@@ -253,13 +320,21 @@ def intervals(
 
 
 def columns(
-    items: Sequence[tuple[str, float]], *, label: str, fmt: Formatter,
-    width: int = 640, height: int = 200,
+    items: Sequence[tuple[str, float]],
+    *,
+    label: str,
+    fmt: Formatter,
+    width: int = 640,
+    height: int = 200,
 ) -> Markup:
     """Simple vertical columns with their value on top."""
     if not items or not any(v for _, v in items):
         return empty(label, "No data yet", height=height)
     return stacked_columns(
-        [name for name, _ in items], [(label, [v for _, v in items])],
-        label=label, fmt=fmt, width=width, height=height,
+        [name for name, _ in items],
+        [(label, [v for _, v in items])],
+        label=label,
+        fmt=fmt,
+        width=width,
+        height=height,
     )

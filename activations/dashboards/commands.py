@@ -11,9 +11,7 @@ from activations.dashboards.render import DEFAULT_OUT, render_dashboard
 
 
 def dashboard_command(
-    out: Annotated[
-        Path, typer.Option("--out", help="where to write the HTML page")
-    ] = DEFAULT_OUT,
+    out: Annotated[Path, typer.Option("--out", help="where to write the HTML page")] = DEFAULT_OUT,
     warehouse: Annotated[
         Path | None, typer.Option("--warehouse", help="DuckDB file (default: DUCKDB_PATH)")
     ] = None,

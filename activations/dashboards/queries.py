@@ -218,12 +218,21 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
     )[0]
     funnel_steps = [
         {"step": "popups_shown", "label": "Pop-up shown", "value": funnel["popups_shown"]},
-        {"step": "signups_submitted", "label": "Sign-up submitted",
-         "value": funnel["signups_submitted"]},
-        {"step": "signups_confirmed", "label": "Double opt-in confirmed",
-         "value": funnel["signups_confirmed"]},
-        {"step": "purchased_after_signup", "label": "Bought after sign-up",
-         "value": funnel["purchased_after_signup"]},
+        {
+            "step": "signups_submitted",
+            "label": "Sign-up submitted",
+            "value": funnel["signups_submitted"],
+        },
+        {
+            "step": "signups_confirmed",
+            "label": "Double opt-in confirmed",
+            "value": funnel["signups_confirmed"],
+        },
+        {
+            "step": "purchased_after_signup",
+            "label": "Bought after sign-up",
+            "value": funnel["purchased_after_signup"],
+        },
     ]
     signups_by_source = rows(
         con,

@@ -81,42 +81,62 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
     for r in sorted(data.sync_health, key=lambda r: r["day"])[-90:]:
         delivered, rejected = sync_days.get(r["day"], (0, 0))
         sync_days[r["day"]] = (
-            delivered + (r["records_delivered"] or 0), rejected + (r["records_rejected"] or 0)
+            delivered + (r["records_delivered"] or 0),
+            rejected + (r["records_rejected"] or 0),
         )
     return {
         "revenue": charts.stacked_columns(
-            [formatting.month(m) for m in months], series,
-            label="Email-attributed revenue by program and month (last touch)", fmt=money,
-            width=1240, height=250,
+            [formatting.month(m) for m in months],
+            series,
+            label="Email-attributed revenue by program and month (last touch)",
+            fmt=money,
+            width=1240,
+            height=250,
         ),
         "funnel": charts.funnel(
             [(s["label"], float(s["value"])) for s in data.funnel_steps],
-            label="Newsletter funnel", fmt=formatting.compact,
+            label="Newsletter funnel",
+            fmt=formatting.compact,
         ),
         "subscribers": charts.line(
             [(formatting.day(r["day"]), float(r["subscriber_base"])) for r in growth],
-            label="Subscriber base", fmt=formatting.compact, height=180,
+            label="Subscriber base",
+            fmt=formatting.compact,
+            height=180,
         ),
         "tenure": charts.columns(
             [(r["tenure_bucket"], float(r["unsubscribes"])) for r in data.unsubscribes_by_tenure],
-            label="Unsubscribes by tenure", fmt=formatting.compact, height=180,
+            label="Unsubscribes by tenure",
+            fmt=formatting.compact,
+            height=180,
         ),
-        "ab": charts.paired_bars(ab_groups, label="A/B tests: rate of A and B",
-                                 fmt=formatting.percent),
-        "lift": charts.intervals(lift, label="Revenue per person, treated minus control (95% CI)",
-                                 fmt=formatting.compact),
+        "ab": charts.paired_bars(
+            ab_groups, label="A/B tests: rate of A and B", fmt=formatting.percent
+        ),
+        "lift": charts.intervals(
+            lift, label="Revenue per person, treated minus control (95% CI)", fmt=formatting.compact
+        ),
         "chatbot": charts.columns(
-            [(str(r["topic"]).replace("_", " "), float(r["started"] or 0))
-             for r in data.chatbot_topics[:8]],
-            label="Chatbot conversations by topic", fmt=formatting.compact, height=170,
+            [
+                (str(r["topic"]).replace("_", " "), float(r["started"] or 0))
+                for r in data.chatbot_topics[:8]
+            ],
+            label="Chatbot conversations by topic",
+            fmt=formatting.compact,
+            height=170,
         ),
         "sync": charts.stacked_columns(
             [formatting.day(d).rsplit(" ", 1)[0] for d in sync_days],
-            [("Records delivered", [float(sync_days[d][0]) for d in sync_days]),
-             ("Rejected", [float(sync_days[d][1]) for d in sync_days])],
-            label="Sync health: records delivered and rejected by day", fmt=formatting.compact,
+            [
+                ("Records delivered", [float(sync_days[d][0]) for d in sync_days]),
+                ("Rejected", [float(sync_days[d][1]) for d in sync_days]),
+            ],
+            label="Sync health: records delivered and rejected by day",
+            fmt=formatting.compact,
             height=200,
-        ) if sync_days else charts.empty("Sync health", "No sync has run yet", height=100),
+        )
+        if sync_days
+        else charts.empty("Sync health", "No sync has run yet", height=100),
     }
 
 
@@ -139,9 +159,7 @@ def render_html(data: DashboardData, *, rendered_at: datetime | None = None) -> 
     return template.render(**context)
 
 
-def render_dashboard(
-    warehouse: Path | str | None = None, out: Path | str = DEFAULT_OUT
-) -> Path:
+def render_dashboard(warehouse: Path | str | None = None, out: Path | str = DEFAULT_OUT) -> Path:
     """Read the marts from the DuckDB warehouse (read-only) and write the page to ``out``."""
     con = connect_duckdb(warehouse, read_only=True)
     try:

@@ -1,32 +1,41 @@
 -- program_revenue loses and invents nothing: for every attribution model, its
 -- total equals the total credit in attributed_orders.
 {{ config(meta={'dagster': {'ref': {'name': 'program_revenue'}}}) }}
+{%- set models = ['first_touch', 'last_touch', 'linear', 'position_based'] %}
 
 with
 
 credited as (
     select
-        sum(first_touch_credit) as first_touch,
-        sum(last_touch_credit) as last_touch,
-        sum(linear_credit) as linear,
-        sum(position_based_credit) as position_based
+        {% for model in models %}
+            coalesce(sum({{ model }}_credit), 0) as {{ model }}
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
     from {{ ref('attributed_orders') }}
 ),
 
 reported as (
     select
-        sum(case when attribution_model = 'first_touch' then attributed_revenue else 0 end) as first_touch,
-        sum(case when attribution_model = 'last_touch' then attributed_revenue else 0 end) as last_touch,
-        sum(case when attribution_model = 'linear' then attributed_revenue else 0 end) as linear,
-        sum(case when attribution_model = 'position_based' then attributed_revenue else 0 end) as position_based
+        {% for model in models %}
+            sum(
+                case
+                    when attribution_model = '{{ model }}'
+                        then attributed_revenue
+                    else 0
+                end
+            ) as {{ model }}
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
     from {{ ref('program_revenue') }}
 )
 
-select *
+select
+    credited.first_touch as credited_first_touch,
+    reported.first_touch as reported_first_touch
 from credited
 cross join reported
 where
-    coalesce(credited.first_touch, 0) <> reported.first_touch
-    or coalesce(credited.last_touch, 0) <> reported.last_touch
-    or coalesce(credited.linear, 0) <> reported.linear
-    or coalesce(credited.position_based, 0) <> reported.position_based
+    {% for model in models %}
+        credited.{{ model }} <> reported.{{ model }}
+        {% if not loop.last %}or{% endif %}
+    {% endfor %}

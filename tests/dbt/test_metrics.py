@@ -49,10 +49,13 @@ def test_mart_is_built_and_not_empty(wh, mart):
 
 
 def test_sync_health_exists_and_is_empty_before_any_sync(wh):
-    columns = {r[0] for r in wh.query(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'metrics' and table_name = 'sync_health'"
-    )}
+    columns = {
+        r[0]
+        for r in wh.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'metrics' and table_name = 'sync_health'"
+        )
+    }
     assert {"day", "sync_name", "runs", "records_delivered", "records_rejected"} <= columns
     (has_state,) = wh.query(
         "select count(*) from information_schema.tables "
@@ -102,13 +105,10 @@ def _touches_from_raw(wh, window_days: int = 7) -> pd.DataFrame:
     joined = orders.merge(clicks, on="customer_id")
     window = timedelta(days=window_days)
     joined = joined[
-        (joined.occurred_at < joined.placed_at)
-        & (joined.occurred_at >= joined.placed_at - window)
+        (joined.occurred_at < joined.placed_at) & (joined.occurred_at >= joined.placed_at - window)
     ]
-    return (
-        joined.groupby(["order_id", "message_id"], as_index=False)
-        .agg(touched_at=("occurred_at", "max"), program=("program", "max"),
-             total=("total", "max"))
+    return joined.groupby(["order_id", "message_id"], as_index=False).agg(
+        touched_at=("occurred_at", "max"), program=("program", "max"), total=("total", "max")
     )
 
 
@@ -151,8 +151,9 @@ def test_campaign_counts_match_raw_and_rates_are_fractions(wh):
         "select campaign_id, coalesce(variant, 'all') as variant, event_type, "
         "count(distinct message_id) as n from raw.email_events group by all",
     )
-    pivot = raw.pivot_table(index=["campaign_id", "variant"], columns="event_type",
-                            values="n", fill_value=0)
+    pivot = raw.pivot_table(
+        index=["campaign_id", "variant"], columns="event_type", values="n", fill_value=0
+    )
     merged = got.set_index(["campaign_id", "variant"])
     for stage in ("sent", "delivered", "opened", "clicked"):
         assert merged[stage].to_dict() == pivot[stage].astype(int).to_dict()
@@ -166,8 +167,12 @@ def test_ab_p_values_equal_scipy_within_1e6(wh):
     tests = frame(wh, "select * from metrics.campaign_ab_tests")
     assert not tests.empty
     for _, t in tests.iterrows():
-        xa, na, xb, nb = (int(t.a_successes), int(t.a_delivered),
-                          int(t.b_successes), int(t.b_delivered))
+        xa, na, xb, nb = (
+            int(t.a_successes),
+            int(t.a_delivered),
+            int(t.b_successes),
+            int(t.b_delivered),
+        )
         pooled = (xa + xb) / (na + nb)
         se = math.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
         z = (xb / nb - xa / na) / se
@@ -176,8 +181,9 @@ def test_ab_p_values_equal_scipy_within_1e6(wh):
         if min(na, nb) < 100:
             assert t.verdict == "not enough data"
         else:
-            assert t.verdict == ("winner" if 2 * stats.norm.sf(abs(z)) < 0.05
-                                 else "no difference yet")
+            assert t.verdict == (
+                "winner" if 2 * stats.norm.sf(abs(z)) < 0.05 else "no difference yet"
+            )
 
 
 def test_p_value_macro_equals_scipy_over_a_grid_of_z(wh, tmp_path):
@@ -188,19 +194,31 @@ def test_p_value_macro_equals_scipy_over_a_grid_of_z(wh, tmp_path):
     env = {**os.environ, **wh.env, "DUCKDB_PATH": str(tmp_path / "scratch.duckdb")}
     done = subprocess.run(
         [
-            "dbt", "--quiet", "show",
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(tmp_path / "target"),
+            "dbt",
+            "--quiet",
+            "show",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
             "--inline",
             "select z, {{ metrics_two_sided_p_value('z') }} as p "
             f"from (values {values}) as grid(z)",
-            "--limit", str(len(grid)), "--output", "json",
+            "--limit",
+            str(len(grid)),
+            "--output",
+            "json",
         ],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = json.loads(done.stdout[done.stdout.index("{"):])["show"]
+    rows = json.loads(done.stdout[done.stdout.index("{") :])["show"]
     assert len(rows) == len(grid)
     for row in rows:
         expected = 2 * stats.norm.sf(abs(float(row["z"])))
@@ -212,14 +230,22 @@ def test_lift_intervals_hold_their_estimate_and_control_is_a_small_share(wh):
     assert not lift.empty
     for _, r in lift.iterrows():
         if r.control_people and r.treated_people and r.control_people > 1:
-            assert r.conversion_difference_low <= r.conversion_difference \
+            assert (
+                r.conversion_difference_low
+                <= r.conversion_difference
                 <= r.conversion_difference_high
-            assert r.revenue_per_person_difference_low <= r.revenue_per_person_difference \
+            )
+            assert (
+                r.revenue_per_person_difference_low
+                <= r.revenue_per_person_difference
                 <= r.revenue_per_person_difference_high
+            )
             assert float(r.incremental_revenue) == pytest.approx(
-                float(r.revenue_per_person_difference) * int(r.treated_people), abs=0.01)
-    control_share = lift.control_people.sum() / (lift.control_people.sum()
-                                                 + lift.treated_people.sum())
+                float(r.revenue_per_person_difference) * int(r.treated_people), abs=0.01
+            )
+    control_share = lift.control_people.sum() / (
+        lift.control_people.sum() + lift.treated_people.sum()
+    )
     assert 0.02 < control_share < 0.2
 
 
@@ -230,15 +256,19 @@ def test_subscriber_base_matches_the_consent_log(wh):
         "from raw.consents where channel = 'email' and email is not null",
     )
     as_of = pd.Timestamp(wh.as_of)
-    confirmed = consents.dropna(subset=["double_opt_in_confirmed_at"]).groupby("email")[
-        "double_opt_in_confirmed_at"].min()
+    confirmed = (
+        consents.dropna(subset=["double_opt_in_confirmed_at"])
+        .groupby("email")["double_opt_in_confirmed_at"]
+        .min()
+    )
     confirmed = confirmed[confirmed <= as_of]
     ends = consents[consents.status.isin(["unsubscribed", "bounced", "spam_complaint"])]
     ends = ends.merge(confirmed.rename("confirmed_at"), left_on="email", right_index=True)
     ended = set(ends[(ends.changed_at >= ends.confirmed_at) & (ends.changed_at <= as_of)].email)
     expected_base = len(set(confirmed.index) - ended)
     (base,) = wh.query(
-        "select subscriber_base from metrics.newsletter_growth order by day desc limit 1")[0]
+        "select subscriber_base from metrics.newsletter_growth order by day desc limit 1"
+    )[0]
     assert base == expected_base
     (total_confirmed,) = wh.query("select sum(signups_confirmed) from metrics.newsletter_funnel")[0]
     assert total_confirmed == len(confirmed)
@@ -246,22 +276,28 @@ def test_subscriber_base_matches_the_consent_log(wh):
 
 def test_funnel_and_chatbot_totals_match_raw_events(wh):
     as_of = wh.as_of
-    raw = dict(wh.query(
-        "select event, count(*) from raw.events where timestamp <= ? group by event", [as_of]))
+    raw = dict(
+        wh.query(
+            "select event, count(*) from raw.events where timestamp <= ? group by event", [as_of]
+        )
+    )
     (shown,) = wh.query("select sum(popups_shown) from metrics.newsletter_funnel")[0]
     assert shown == raw.get("Newsletter Popup Shown", 0) > 0
     (started,) = wh.query(
         "select count(distinct json_extract_string(properties, '$.conversation_id')) "
-        "from raw.events where event = 'Chatbot Started' and timestamp <= ?", [as_of])[0]
+        "from raw.events where event = 'Chatbot Started' and timestamp <= ?",
+        [as_of],
+    )[0]
     (mart_started,) = wh.query("select sum(conversations_started) from metrics.chatbot_metrics")[0]
     assert mart_started == started > 0
 
 
 def test_coupon_totals_match_raw(wh):
     (issued, redeemed) = wh.query(
-        "select count(*), count(redeemed_at) from raw.coupons where issued_at <= ?",
-        [wh.as_of])[0]
+        "select count(*), count(redeemed_at) from raw.coupons where issued_at <= ?", [wh.as_of]
+    )[0]
     (m_issued, m_redeemed) = wh.query(
-        "select sum(coupons_issued), sum(coupons_redeemed) from metrics.coupon_performance")[0]
+        "select sum(coupons_issued), sum(coupons_redeemed) from metrics.coupon_performance"
+    )[0]
     assert (m_issued, m_redeemed) == (issued, redeemed)
     assert issued > 0

@@ -23,5 +23,5 @@ def test_asset_renders_the_dashboard_and_reports_its_path(built_warehouse, tmp_p
 
 def test_asset_follows_every_metric_mart():
     spec = email_programs_dashboard.specs_by_key[dg.AssetKey(["dashboards", "email_programs"])]
-    assert {d.asset_key for d in spec.deps} == {dg.AssetKey(m) for m in METRIC_MARTS}
+    assert {d.asset_key for d in spec.deps} == {dg.AssetKey(["metrics", m]) for m in METRIC_MARTS}
     assert email_programs_dashboard.op.pool == "duckdb"

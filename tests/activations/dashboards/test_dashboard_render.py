@@ -28,7 +28,8 @@ def test_page_is_self_contained(rendered_dashboard, page):
 def test_period_and_freshness_are_stated(built_warehouse, page):
     (start, end, last_order) = built_warehouse.query(
         "select min(cast(placed_at as date)), max(cast(placed_at as date)), max(placed_at) "
-        "from core.orders")[0]
+        "from core.orders"
+    )[0]
     assert page.ids["period"]["data-start"] == start.isoformat()
     assert page.ids["period"]["data-end"] == end.isoformat()
     fresh = page.ids["freshness"]["data-value"]
@@ -41,17 +42,22 @@ def test_headline_numbers_equal_the_marts(built_warehouse, page):
     (shop_revenue, orders) = q("select sum(total), count(*) from core.orders where is_completed")[0]
     (email_revenue,) = q(
         "select sum(attributed_revenue) from metrics.program_revenue "
-        "where attribution_model = 'last_touch'")[0]
+        "where attribution_model = 'last_touch'"
+    )[0]
     (sent, delivered, opened, clicked) = q(
         "select sum(sent), sum(delivered), sum(opened), sum(clicked) "
-        "from metrics.campaign_performance")[0]
+        "from metrics.campaign_performance"
+    )[0]
     (subscribers,) = q(
-        "select subscriber_base from metrics.newsletter_growth order by day desc limit 1")[0]
+        "select subscriber_base from metrics.newsletter_growth order by day desc limit 1"
+    )[0]
     (incremental,) = q(
         "select sum(incremental_revenue) from metrics.program_lift "
-        "where control_people > 1 and treated_people > 1")[0]
+        "where control_people > 1 and treated_people > 1"
+    )[0]
     (issued, redeemed) = q(
-        "select sum(coupons_issued), sum(coupons_redeemed) from metrics.coupon_performance")[0]
+        "select sum(coupons_issued), sum(coupons_redeemed) from metrics.coupon_performance"
+    )[0]
     expected = {
         "shop_revenue": shop_revenue,
         "completed_orders": orders,
@@ -75,10 +81,15 @@ def test_program_revenue_table_equals_the_mart(built_warehouse, page):
     table = page.tables["program-revenue"]
     rows = built_warehouse.query(
         "select program, attribution_model, sum(attributed_revenue) "
-        "from metrics.program_revenue group by all")
+        "from metrics.program_revenue group by all"
+    )
     assert rows
-    field = {"last_touch": "last_touch", "first_touch": "first_touch", "linear": "linear",
-             "position_based": "position_based"}
+    field = {
+        "last_touch": "last_touch",
+        "first_touch": "first_touch",
+        "linear": "linear",
+        "position_based": "position_based",
+    }
     for program, model, revenue in rows:
         assert close(table[program][field[model]], revenue), (program, model)
 
@@ -118,7 +129,8 @@ def test_ab_lift_campaign_and_coupon_tables_equal_the_marts(built_warehouse, pag
 def test_funnel_and_chatbot_equal_the_marts(built_warehouse, page):
     (shown, submitted, confirmed, bought) = built_warehouse.query(
         "select sum(popups_shown), sum(signups_submitted), sum(signups_confirmed), "
-        "sum(purchased_after_signup) from metrics.newsletter_funnel where source = 'popup'")[0]
+        "sum(purchased_after_signup) from metrics.newsletter_funnel where source = 'popup'"
+    )[0]
     steps = page.tables["funnel-steps"]
     assert close(steps["popups_shown"]["value"], shown)
     assert close(steps["signups_submitted"]["value"], submitted)
@@ -133,7 +145,8 @@ def test_funnel_and_chatbot_equal_the_marts(built_warehouse, page):
         assert close(by_source[source]["signups_confirmed"], confirmed_since)
     (started, finished) = built_warehouse.query(
         "select sum(conversations_started), sum(conversations_finished) "
-        "from metrics.chatbot_metrics")[0]
+        "from metrics.chatbot_metrics"
+    )[0]
     assert close(page.tables["chatbot-table"]["started"]["value"], started)
     assert close(page.tables["chatbot-table"]["finished"]["value"], finished)
 

@@ -68,7 +68,9 @@ people as (
 ),
 
 completed_orders as (
-    select customer_id, placed_at
+    select
+        customer_id,
+        placed_at
     from {{ ref('orders') }}
     where is_completed and customer_id is not null
 ),
@@ -93,7 +95,7 @@ purchases as (
 select
     confirmations.email,
     people.customer_id,
-    coalesce(confirming_rows.source, 'unknown') as source,
+    coalesce(confirming_rows.source, 'unknown') as source,  -- noqa: RF04
     confirmations.confirmed_at,
     endings.changed_at as ended_at,
     endings.status as end_reason,
@@ -101,7 +103,8 @@ select
     purchases.first_order_after_signup_at
 from confirmations
 left join confirming_rows
-    on confirmations.email = confirming_rows.email and confirming_rows.row_rank = 1
+    on confirmations.email = confirming_rows.email
+        and confirming_rows.row_rank = 1
 left join endings
     on confirmations.email = endings.email and endings.row_rank = 1
 left join people on confirmations.email = people.email

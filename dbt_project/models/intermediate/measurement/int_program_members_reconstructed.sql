@@ -26,7 +26,7 @@ sends as (
 
 shares as (
     select
-        audience as program,
+        audience as program,  -- noqa: RF04
         cast(control_share as double precision) as control_share
     from {{ ref('audience_policies') }}
     where channel = 'email'
@@ -37,7 +37,9 @@ select
     sends.program,
     sends.entered_at,
     {{ control_bucket('sends.person_id', 'sends.program') }}
-    < coalesce(shares.control_share, {{ var('lift_default_control_share', 0.1) }})
+    < coalesce(
+        shares.control_share, {{ var('lift_default_control_share', 0.1) }}
+    )
     * 65536 as is_control
 from sends
 left join shares on sends.program = shares.program

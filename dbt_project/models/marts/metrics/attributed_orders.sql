@@ -5,7 +5,8 @@
     cents allocated by cumulative rounding, so each model's credits sum
     exactly to the order's revenue (its total). -#}
 {%- set window_days = var('attribution_window_days', 7) -%}
-{%- set touch_types = ['clicked', 'opened'] if var('attribution_include_opens', false) else ['clicked'] -%}
+{%- set include_opens = var('attribution_include_opens', false) -%}
+{%- set touch_types = ['clicked'] + (['opened'] if include_opens else []) -%}
 
 with
 
@@ -51,8 +52,8 @@ touches as (
     from orders
     inner join engagements
         on
-            engagements.customer_id = orders.customer_id
-            and engagements.occurred_at < orders.placed_at
+            orders.customer_id = engagements.customer_id
+            and orders.placed_at > engagements.occurred_at
             and engagements.occurred_at
             >= {{ dbt.dateadd('day', -window_days, 'orders.placed_at') }}
     group by orders.order_id, engagements.message_id
@@ -86,13 +87,19 @@ cumulated as (
             when numbered.touch_number = numbered.touch_count
                 then cast(orders.order_revenue * 100 as double precision)
             when numbered.touch_count = 2
-                then floor(cast(orders.order_revenue * 100 as double precision) / 2 + 0.5)
+                then floor(
+                        cast(orders.order_revenue * 100 as double precision) / 2
+                        + 0.5
+                    )
             else floor(
-                cast(orders.order_revenue * 100 as double precision)
-                * (2 * (numbered.touch_count - 2) + (numbered.touch_number - 1))
-                / (5 * (numbered.touch_count - 2))
-                + 0.5
-            )
+                    cast(orders.order_revenue * 100 as double precision)
+                    * (
+                        2 * (numbered.touch_count - 2)
+                        + (numbered.touch_number - 1)
+                    )
+                    / (5 * (numbered.touch_count - 2))
+                    + 0.5
+                )
         end as position_cum_cents
     from numbered
     inner join orders on numbered.order_id = orders.order_id
@@ -101,15 +108,24 @@ cumulated as (
 credited as (
     select
         cumulated.*,
-        case when touch_number = 1 then revenue_cents else 0 end
+        case
+            when cumulated.touch_number = 1 then cumulated.revenue_cents else 0
+        end
             as first_touch_cents,
-        case when touch_number = touch_count then revenue_cents else 0 end
+        case
+            when
+                cumulated.touch_number = cumulated.touch_count
+                then cumulated.revenue_cents
+            else 0
+        end
             as last_touch_cents,
-        linear_cum_cents - lag(linear_cum_cents, 1, 0) over (
-            partition by order_id order by touch_number
+        cumulated.linear_cum_cents
+        - lag(cumulated.linear_cum_cents, 1, 0) over (
+            partition by cumulated.order_id order by cumulated.touch_number
         ) as linear_cents,
-        position_cum_cents - lag(position_cum_cents, 1, 0) over (
-            partition by order_id order by touch_number
+        cumulated.position_cum_cents
+        - lag(cumulated.position_cum_cents, 1, 0) over (
+            partition by cumulated.order_id order by cumulated.touch_number
         ) as position_cents
     from cumulated
 )
@@ -123,7 +139,7 @@ select
     credited.touch_count,
     credited.message_id,
     credited.campaign_id,
-    coalesce(campaigns.program, 'unknown') as program,
+    coalesce(campaigns.program, 'unknown') as program,  -- noqa: RF04
     case when credited.has_click = 1 then 'click' else 'open' end as touch_type,
     credited.touched_at,
     cast(credited.first_touch_cents / 100.0 as decimal(12, 2))

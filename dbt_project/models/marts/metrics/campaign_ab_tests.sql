@@ -25,12 +25,16 @@ pivoted as (
     select
         campaign_id,
         max(campaign_name) as campaign_name,
-        max(program) as program,
+        max(program) as program,  -- noqa: RF04
         max(ab_test) as ab_test,
-        coalesce(sum(case when variant = 'A' then delivered end), 0) as a_delivered,
-        coalesce(sum(case when variant = 'A' then successes end), 0) as a_successes,
-        coalesce(sum(case when variant = 'B' then delivered end), 0) as b_delivered,
-        coalesce(sum(case when variant = 'B' then successes end), 0) as b_successes
+        coalesce(sum(case when variant = 'A' then delivered end), 0)
+            as a_delivered,
+        coalesce(sum(case when variant = 'A' then successes end), 0)
+            as a_successes,
+        coalesce(sum(case when variant = 'B' then delivered end), 0)
+            as b_delivered,
+        coalesce(sum(case when variant = 'B' then successes end), 0)
+            as b_successes
     from variants
     group by campaign_id
 ),
@@ -38,12 +42,15 @@ pivoted as (
 tested as (
     select
         pivoted.*,
-        case when ab_test = 'subject' then 'open_rate' else 'click_rate' end
+        case
+            when pivoted.ab_test = 'subject' then 'open_rate' else 'click_rate'
+        end
             as metric,
-        1.0 * a_successes / nullif(a_delivered, 0) as a_rate,
-        1.0 * b_successes / nullif(b_delivered, 0) as b_rate,
-        {{ metrics_two_proportion_z('a_successes', 'a_delivered', 'b_successes', 'b_delivered') }}
-            as z
+        1.0 * pivoted.a_successes / nullif(pivoted.a_delivered, 0) as a_rate,
+        1.0 * pivoted.b_successes / nullif(pivoted.b_delivered, 0) as b_rate,
+        {{ metrics_two_proportion_z(
+            'a_successes', 'a_delivered', 'b_successes', 'b_delivered'
+        ) }} as z
     from pivoted
 ),
 

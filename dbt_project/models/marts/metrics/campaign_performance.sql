@@ -2,6 +2,9 @@
     variants). Counts are distinct emails (message_id) that reached each
     stage; delivery and bounce rates are over sent, the other rates over
     delivered. -#}
+{%- set stages = [
+    'sent', 'delivered', 'opened', 'clicked', 'bounced', 'spam', 'unsubscribed',
+] -%}
 
 with
 
@@ -22,8 +25,12 @@ counted as (
     select
         campaign_id,
         variant,
-        {% for stage in ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'spam', 'unsubscribed'] %}
-            count(distinct case when event_type = '{{ stage }}' then message_id end)
+        {% for stage in stages %}
+            count(
+                distinct case
+                    when event_type = '{{ stage }}' then message_id
+                end
+            )
                 as {{ stage }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from events
@@ -35,7 +42,7 @@ select
     counted.variant,
     campaigns.campaign_name,
     campaigns.campaign_kind,
-    coalesce(campaigns.program, 'unknown') as program,
+    coalesce(campaigns.program, 'unknown') as program,  -- noqa: RF04
     campaigns.ab_test,
     campaigns.started_at,
     counted.sent,

@@ -56,7 +56,9 @@ conversations as (
         ended.messages,
         case
             when ended.ended_at is not null
-                then {{ dbt.datediff('started.started_at', 'ended.ended_at', 'second') }} / 60.0
+                then {{ dbt.datediff(
+                    'started.started_at', 'ended.ended_at', 'second'
+                ) }} / 60.0
         end as duration_minutes
     from started
     left join ended on started.conversation_id = ended.conversation_id
@@ -65,27 +67,30 @@ conversations as (
 with_purchase as (
     select
         conversations.conversation_id,
-        max(case when orders.order_id is not null then 1 else 0 end) as purchased
+        max(case when orders.order_id is not null then 1 else 0 end)
+            as purchased
     from conversations
     left join {{ ref('orders') }} as orders
         on
-            orders.customer_id = conversations.customer_id
+            conversations.customer_id = orders.customer_id
             and orders.is_completed
-            and orders.placed_at > conversations.started_at
-            and orders.placed_at
-            <= {{ dbt.dateadd('day', window_days, 'conversations.started_at') }}
+            and conversations.started_at < orders.placed_at
+            and {{
+                dbt.dateadd('day', window_days, 'conversations.started_at')
+            }} >= orders.placed_at
     group by conversations.conversation_id
 )
 
 select
-    cast(conversations.started_at as date) as day,
+    cast(conversations.started_at as date) as day,  -- noqa: RF04
     conversations.topic,
     count(*) as conversations_started,
     sum(case when conversations.ended_at is not null then 1 else 0 end)
         as conversations_finished,
     sum(conversations.resolved) as conversations_resolved,
     cast(
-        1.0 * sum(case when conversations.ended_at is not null then 1 else 0 end)
+        1.0
+        * sum(case when conversations.ended_at is not null then 1 else 0 end)
         / count(*) as decimal(10, 6)
     ) as completion_rate,
     cast(avg(conversations.duration_minutes) as decimal(12, 2))

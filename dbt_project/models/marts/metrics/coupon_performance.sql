@@ -12,12 +12,17 @@ coupons as (
 ),
 
 campaigns as (
-    select campaign_id, campaign_name, program
+    select
+        campaign_id,
+        campaign_name,
+        program
     from {{ ref('stg_esp__campaigns') }}
 ),
 
 reminders as (
-    select events.customer_id, events.occurred_at
+    select
+        events.customer_id,
+        events.occurred_at
     from {{ ref('stg_esp__email_events') }} as events
     inner join campaigns on events.campaign_id = campaigns.campaign_id
     where events.event_type = 'sent' and campaigns.program = 'coupon_expiring'
@@ -28,14 +33,22 @@ reminded as (
     from coupons
     inner join reminders
         on
-            reminders.customer_id = coupons.customer_id
-            and reminders.occurred_at >= coupons.issued_at
-            and reminders.occurred_at <= coalesce(coupons.expires_at, reminders.occurred_at)
-            and (coupons.redeemed_at is null or reminders.occurred_at < coupons.redeemed_at)
+            coupons.customer_id = reminders.customer_id
+            and coupons.issued_at <= reminders.occurred_at
+            and reminders.occurred_at
+            <= coalesce(coupons.expires_at, reminders.occurred_at)
+            and (
+                coupons.redeemed_at is null
+                or coupons.redeemed_at > reminders.occurred_at
+            )
 ),
 
 redemption_orders as (
-    select order_id, coupon_code, total, discount
+    select
+        order_id,
+        coupon_code,
+        total,
+        discount
     from {{ ref('orders') }}
     where is_completed and coupon_code is not null
 ),
@@ -44,30 +57,46 @@ enriched as (
     select
         coupons.coupon_code,
         coalesce(coupons.campaign_id, 'none') as campaign_id,
-        case when coupons.redeemed_at is not null then 1 else 0 end as is_redeemed,
-        case when reminded.coupon_code is not null then 1 else 0 end as is_reminded,
+        case when coupons.redeemed_at is not null then 1 else 0 end
+            as is_redeemed,
+        case when reminded.coupon_code is not null then 1 else 0 end
+            as is_reminded,
         coalesce(redemption_orders.total, 0) as order_revenue,
         coalesce(redemption_orders.discount, 0) as order_discount
     from coupons
     left join reminded on coupons.coupon_code = reminded.coupon_code
     left join redemption_orders
         on
-            redemption_orders.coupon_code = coupons.coupon_code
-            and (coupons.order_id is null or redemption_orders.order_id = coupons.order_id)
+            coupons.coupon_code = redemption_orders.coupon_code
+            and (
+                coupons.order_id is null
+                or coupons.order_id = redemption_orders.order_id
+            )
 ),
 
 by_campaign as (
     select
         campaign_id,
         count(distinct coupon_code) as coupons_issued,
-        count(distinct case when is_redeemed = 1 then coupon_code end) as coupons_redeemed,
+        count(distinct case when is_redeemed = 1 then coupon_code end)
+            as coupons_redeemed,
         sum(order_revenue) as redeemed_order_revenue,
         sum(order_discount) as redeemed_order_discount,
-        count(distinct case when is_reminded = 1 then coupon_code end) as reminded_issued,
-        count(distinct case when is_reminded = 1 and is_redeemed = 1 then coupon_code end)
+        count(distinct case when is_reminded = 1 then coupon_code end)
+            as reminded_issued,
+        count(
+            distinct case
+                when is_reminded = 1 and is_redeemed = 1 then coupon_code
+            end
+        )
             as reminded_redeemed,
-        count(distinct case when is_reminded = 0 then coupon_code end) as not_reminded_issued,
-        count(distinct case when is_reminded = 0 and is_redeemed = 1 then coupon_code end)
+        count(distinct case when is_reminded = 0 then coupon_code end)
+            as not_reminded_issued,
+        count(
+            distinct case
+                when is_reminded = 0 and is_redeemed = 1 then coupon_code
+            end
+        )
             as not_reminded_redeemed
     from enriched
     group by campaign_id
@@ -76,25 +105,33 @@ by_campaign as (
 select
     by_campaign.campaign_id,
     campaigns.campaign_name,
-    coalesce(campaigns.program, 'none') as program,
+    coalesce(campaigns.program, 'none') as program,  -- noqa: RF04
     by_campaign.coupons_issued,
     by_campaign.coupons_redeemed,
     cast(
-        1.0 * by_campaign.coupons_redeemed / nullif(by_campaign.coupons_issued, 0)
+        1.0
+        * by_campaign.coupons_redeemed
+        / nullif(by_campaign.coupons_issued, 0)
         as decimal(10, 6)
     ) as redemption_rate,
-    cast(by_campaign.redeemed_order_revenue as decimal(14, 2)) as redeemed_order_revenue,
-    cast(by_campaign.redeemed_order_discount as decimal(14, 2)) as redeemed_order_discount,
+    cast(by_campaign.redeemed_order_revenue as decimal(14, 2))
+        as redeemed_order_revenue,
+    cast(by_campaign.redeemed_order_discount as decimal(14, 2))
+        as redeemed_order_discount,
     by_campaign.reminded_issued,
     by_campaign.reminded_redeemed,
     cast(
-        1.0 * by_campaign.reminded_redeemed / nullif(by_campaign.reminded_issued, 0)
+        1.0
+        * by_campaign.reminded_redeemed
+        / nullif(by_campaign.reminded_issued, 0)
         as decimal(10, 6)
     ) as reminded_redemption_rate,
     by_campaign.not_reminded_issued,
     by_campaign.not_reminded_redeemed,
     cast(
-        1.0 * by_campaign.not_reminded_redeemed / nullif(by_campaign.not_reminded_issued, 0)
+        1.0
+        * by_campaign.not_reminded_redeemed
+        / nullif(by_campaign.not_reminded_issued, 0)
         as decimal(10, 6)
     ) as not_reminded_redemption_rate
 from by_campaign

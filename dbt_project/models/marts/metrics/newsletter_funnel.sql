@@ -6,7 +6,11 @@
 with
 
 events as (
-    select event_name, event_at, signup_email, signup_source
+    select
+        event_name,
+        event_at,
+        signup_email,
+        signup_source
     from {{ ref('stg_app__events') }}
     where
         event_name in ('Newsletter Popup Shown', 'Newsletter Signup Submitted')
@@ -15,8 +19,8 @@ events as (
 
 shown as (
     select
-        cast(event_at as date) as day,
-        'popup' as source,
+        cast(event_at as date) as day,  -- noqa: RF04
+        'popup' as source,  -- noqa: RF04
         count(*) as popups_shown
     from events
     where event_name = 'Newsletter Popup Shown'
@@ -25,8 +29,8 @@ shown as (
 
 submitted as (
     select
-        cast(event_at as date) as day,
-        coalesce(signup_source, 'unknown') as source,
+        cast(event_at as date) as day,  -- noqa: RF04
+        coalesce(signup_source, 'unknown') as source,  -- noqa: RF04
         count(distinct lower(trim(signup_email))) as signups_submitted
     from events
     where event_name = 'Newsletter Signup Submitted'
@@ -35,7 +39,7 @@ submitted as (
 
 confirmed as (
     select
-        cast(confirmed_at as date) as day,
+        cast(confirmed_at as date) as day,  -- noqa: RF04
         source,
         count(*) as signups_confirmed,
         sum(case when first_order_after_signup_at is not null then 1 else 0 end)
@@ -55,11 +59,20 @@ confirmed as (
 ),
 
 keys as (
-    select day, source from shown
+    select
+        day,
+        source
+    from shown
     union
-    select day, source from submitted
+    select
+        day,
+        source
+    from submitted
     union
-    select day, source from confirmed
+    select
+        day,
+        source
+    from confirmed
 )
 
 select
@@ -76,7 +89,9 @@ select
         as decimal(10, 6)
     ) as signup_rate,
     cast(
-        1.0 * confirmed.signups_confirmed / nullif(submitted.signups_submitted, 0)
+        1.0
+        * confirmed.signups_confirmed
+        / nullif(submitted.signups_submitted, 0)
         as decimal(10, 6)
     ) as confirmation_rate
 from keys

@@ -13,27 +13,43 @@ subscriptions as (
                 first_order_at is not null
                 and (ended_at is null or first_order_at < ended_at)
                 then case
-                    when first_order_at > confirmed_at then first_order_at
-                    else confirmed_at
-                end
+                        when first_order_at > confirmed_at then first_order_at
+                        else confirmed_at
+                    end
         end as purchaser_from
     from {{ ref('int_newsletter_subscriptions_reconstructed') }}
     where confirmed_at <= {{ as_of_ts() }}
 ),
 
 changes as (
-    select cast(confirmed_at as date) as day, 1 as joined, 0 as ended, 0 as purchaser_change
+    select
+        cast(confirmed_at as date) as day,  -- noqa: RF04
+        1 as joined,
+        0 as ended,
+        0 as purchaser_change
     from subscriptions
     union all
-    select cast(ended_at as date), 0, 1, 0
+    select
+        cast(ended_at as date) as day,  -- noqa: RF04
+        0 as joined,
+        1 as ended,
+        0 as purchaser_change
     from subscriptions
     where ended_at <= {{ as_of_ts() }}
     union all
-    select cast(purchaser_from as date), 0, 0, 1
+    select
+        cast(purchaser_from as date) as day,  -- noqa: RF04
+        0 as joined,
+        0 as ended,
+        1 as purchaser_change
     from subscriptions
     where purchaser_from <= {{ as_of_ts() }}
     union all
-    select cast(ended_at as date), 0, 0, -1
+    select
+        cast(ended_at as date) as day,  -- noqa: RF04
+        0 as joined,
+        0 as ended,
+        -1 as purchaser_change
     from subscriptions
     where purchaser_from is not null and ended_at <= {{ as_of_ts() }}
 ),

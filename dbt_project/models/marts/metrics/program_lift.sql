@@ -15,7 +15,10 @@ members as (
 ),
 
 orders as (
-    select customer_id, placed_at, total
+    select
+        customer_id,
+        placed_at,
+        total
     from {{ ref('orders') }}
     where is_completed and customer_id is not null
 ),
@@ -30,8 +33,8 @@ outcomes as (
     from members
     left join orders
         on
-            orders.customer_id = members.person_id
-            and orders.placed_at > members.entered_at
+            members.person_id = orders.customer_id
+            and members.entered_at < orders.placed_at
             and orders.placed_at
             <= {{ dbt.dateadd('day', window_days, 'members.entered_at') }}
             and orders.placed_at <= {{ as_of_ts() }}
@@ -44,14 +47,32 @@ grouped as (
         {% for group, flag in [('treated', 'false'), ('control', 'true')] %}
             sum(case when is_control = {{ flag }} then 1 else 0 end)
                 as {{ group }}_people,
-            sum(case when is_control = {{ flag }} and order_count > 0 then 1 else 0 end)
+            sum(
+                case
+                    when is_control = {{ flag }} and order_count > 0 then 1 else
+                        0
+                end
+            )
                 as {{ group }}_converters,
             sum(case when is_control = {{ flag }} then revenue else 0 end)
                 as {{ group }}_revenue,
-            avg(case when is_control = {{ flag }} then cast(revenue as double precision) end)
+            avg(
+                case
+                    when
+                        is_control = {{ flag }}
+                        then cast(revenue as double precision)
+                end
+            )
                 as {{ group }}_rpp,
-            var_samp(case when is_control = {{ flag }} then cast(revenue as double precision) end)
-                as {{ group }}_revenue_variance{% if not loop.last %},{% endif %}
+            var_samp(
+                case
+                    when
+                        is_control = {{ flag }}
+                        then cast(revenue as double precision)
+                end
+            )
+                as {{ group }}_revenue_variance{% if not loop.last %},
+            {% endif %}
         {% endfor %}
     from outcomes
     group by program
@@ -60,23 +81,31 @@ grouped as (
 rates as (
     select
         grouped.*,
-        1.0 * treated_converters / nullif(treated_people, 0) as treated_rate,
-        1.0 * control_converters / nullif(control_people, 0) as control_rate
+        1.0
+        * grouped.treated_converters
+        / nullif(grouped.treated_people, 0) as treated_rate,
+        1.0
+        * grouped.control_converters
+        / nullif(grouped.control_people, 0) as control_rate
     from grouped
 ),
 
 differences as (
     select
         rates.*,
-        treated_rate - control_rate as conversion_difference,
+        rates.treated_rate - rates.control_rate as conversion_difference,
         sqrt(
-            treated_rate * (1 - treated_rate) / nullif(treated_people, 0)
-            + control_rate * (1 - control_rate) / nullif(control_people, 0)
+            rates.treated_rate
+            * (1 - rates.treated_rate)
+            / nullif(rates.treated_people, 0)
+            + rates.control_rate
+            * (1 - rates.control_rate)
+            / nullif(rates.control_people, 0)
         ) as conversion_se,
-        treated_rpp - control_rpp as rpp_difference,
+        rates.treated_rpp - rates.control_rpp as rpp_difference,
         sqrt(
-            treated_revenue_variance / nullif(treated_people, 0)
-            + control_revenue_variance / nullif(control_people, 0)
+            rates.treated_revenue_variance / nullif(rates.treated_people, 0)
+            + rates.control_revenue_variance / nullif(rates.control_people, 0)
         ) as rpp_se
     from rates
 )

@@ -84,8 +84,9 @@ filled as (
 with_previous as (
     select
         filled.*,
-        lag(attributed_revenue) over (
-            partition by program, attribution_model order by month_start
+        lag(filled.attributed_revenue) over (
+            partition by filled.program, filled.attribution_model
+            order by filled.month_start
         ) as previous_month_revenue
     from filled
 )

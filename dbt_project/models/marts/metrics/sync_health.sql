@@ -25,22 +25,22 @@
 
 {%- if runs_relation is none or changelog_relation is none %}
 
-select
-    cast(null as date) as day,
-    cast(null as {{ dbt.type_string() }}) as sync_name,
-    cast(null as {{ dbt.type_int() }}) as runs,
-    cast(null as {{ dbt.type_int() }}) as succeeded_runs,
-    cast(null as {{ dbt.type_int() }}) as failed_runs,
-    cast(null as {{ dbt.type_int() }}) as blocked_runs,
-    cast(null as {{ dbt.type_bigint() }}) as records_planned,
-    cast(null as {{ dbt.type_bigint() }}) as records_sent,
-    cast(null as {{ dbt.type_bigint() }}) as records_delivered,
-    cast(null as {{ dbt.type_bigint() }}) as records_rejected,
-    cast(null as decimal(12, 2)) as average_run_seconds,
-    cast(null as {{ dbt.type_bigint() }}) as deliveries_timed,
-    cast(null as decimal(12, 2)) as average_entry_to_delivery_minutes,
-    cast(null as decimal(12, 2)) as median_entry_to_delivery_minutes
-where 1 = 0
+    select
+        cast(null as date) as day,  -- noqa: RF04
+        cast(null as {{ dbt.type_string() }}) as sync_name,
+        cast(null as {{ dbt.type_int() }}) as runs,
+        cast(null as {{ dbt.type_int() }}) as succeeded_runs,
+        cast(null as {{ dbt.type_int() }}) as failed_runs,
+        cast(null as {{ dbt.type_int() }}) as blocked_runs,
+        cast(null as {{ dbt.type_bigint() }}) as records_planned,
+        cast(null as {{ dbt.type_bigint() }}) as records_sent,
+        cast(null as {{ dbt.type_bigint() }}) as records_delivered,
+        cast(null as {{ dbt.type_bigint() }}) as records_rejected,
+        cast(null as decimal(12, 2)) as average_run_seconds,
+        cast(null as {{ dbt.type_bigint() }}) as deliveries_timed,
+        cast(null as decimal(12, 2)) as average_entry_to_delivery_minutes,
+        cast(null as decimal(12, 2)) as median_entry_to_delivery_minutes
+    where 1 = 0
 
 {%- else %}
 
@@ -48,7 +48,7 @@ with
 
 runs as (
     select
-        cast(started_at as date) as day,
+        cast(started_at as date) as day,  -- noqa: RF04
         sync_name,
         status,
         planned,
@@ -106,7 +106,7 @@ sync_audiences as (
 
 deliveries as (
     select
-        cast(changelog.changed_at as date) as day,
+        cast(changelog.changed_at as date) as day,  -- noqa: RF04
         changelog.sync_name,
         {{ dbt.datediff('members.entered_at', 'changelog.changed_at', 'second') }} / 60.0
             as latency_minutes
