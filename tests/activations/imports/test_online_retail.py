@@ -1,14 +1,19 @@
 """UCI Online Retail: every line is loaded or rejected with its reason, and the
-imported history gives plausible RFM segments and dormant customers."""
+imported history gives plausible RFM segments and dormant customers. The file
+has no emails: the audiences keep every customer for analysts, none sendable
+(missing_email), and a sync of them sends nothing."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import duckdb
 import pyarrow.parquet as pq
 from import_datasets import UCI_AS_OF, UCI_PARQUET, ImportedWarehouse
 
+from activations.engine import run
 from activations.imports import import_orders
+from activations.specs import SyncSpec
 
 # sum(Quantity * UnitPrice) over the whole file, from the dataset README
 FILE_TOTAL = Decimal("9747747.93")
@@ -125,10 +130,39 @@ def test_rfm_segments_are_plausible(uci_warehouse: ImportedWarehouse) -> None:
     assert champions[1] > 5 * hibernating[1]  # they spend more
     assert champions[2] > hibernating[2]  # buy more often
     assert champions[3] < hibernating[3]  # and more recently
-    # the audience itself holds only people it can reach: none of these has an email
-    assert uci_warehouse.query(
-        "select count(*) from audiences.rfm_segments where email is null"
-    ) == [(0,)]
+
+
+def test_rfm_segments_audience_keeps_everyone_flagged_missing_email(
+    uci_warehouse: ImportedWarehouse,
+) -> None:
+    """Nobody in the file has an email: the audience still holds every customer,
+    segment by segment as the candidates, each row not sendable (missing_email)."""
+    (rows, people, with_email, sendable, missing, control) = uci_warehouse.query(
+        """
+        select count(*), count(distinct person_id), count(email),
+            count(*) filter (where is_sendable),
+            count(*) filter (where suppression_reason = 'missing_email'),
+            count(*) filter (where is_control)
+        from audiences.rfm_segments
+        """
+    )[0]
+    assert rows == people == missing == uci_warehouse.result.customers
+    assert with_email == sendable == 0
+    assert 0 < control < rows  # control groups are still drawn, the reason stays missing_email
+    by_segment = """
+        select segment, count(*) from {} group by segment order by segment
+    """
+    audience = uci_warehouse.query(by_segment.format("audiences.rfm_segments"))
+    assert audience == uci_warehouse.query(
+        by_segment.format("intermediate.int_rfm_segments_candidates")
+    )
+    # plausible quintile segments: most named segments occur, none swallows the
+    # shop. (A third of the customers bought once: that tie shares f_score 2, so
+    # no fm_score 1 and no Lost, Promising or New Customers on this file.)
+    shares = {segment: n / rows for segment, n in audience}
+    assert len(shares) >= 8, shares
+    assert max(shares.values()) < 0.35, shares
+    assert all(share > 0.01 for share in shares.values()), shares
 
 
 def test_dormant_customers_are_dormant(uci_warehouse: ImportedWarehouse) -> None:
@@ -149,6 +183,40 @@ def test_dormant_customers_are_dormant(uci_warehouse: ImportedWarehouse) -> None
     )[0]
     assert candidates > 1_000
     assert wrong == 0
+    (rows, people, with_email, sendable, missing) = uci_warehouse.query(
+        """
+        select count(*), count(distinct person_id), count(email),
+            count(*) filter (where is_sendable),
+            count(*) filter (where suppression_reason = 'missing_email')
+        from audiences.dormant_customers
+        """
+    )[0]
+    assert rows == people == missing == candidates
+    assert with_email == sendable == 0
+
+
+def test_a_sync_of_the_imported_audience_sends_nothing(
+    uci_warehouse: ImportedWarehouse,
+) -> None:
+    """The sync engine plans the audience of people without an email: every row
+    skipped with its reason, nothing to send, no invalid address counted."""
+    spec = SyncSpec(
+        name="uci_rfm",
+        audience="rfm_segments",
+        provider="klaviyo",
+        destination="uci-rfm",
+        fields={"segment": "segment"},
+    )
+    con = duckdb.connect(str(uci_warehouse.path), read_only=True)
+    try:
+        report = run(spec, con, dry_run=True)
+    finally:
+        con.close()
+    customers = uci_warehouse.result.customers
+    assert report.status == "dry_run"
+    assert (report.skipped, report.planned, report.invalid) == (customers, 0, 0)
+    assert report.plan is not None
+    assert report.plan.skipped_reasons == {"not sendable: missing_email": customers}
 
 
 def test_reimport_adds_nothing_twice(uci_warehouse: ImportedWarehouse) -> None:
