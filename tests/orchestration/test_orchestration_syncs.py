@@ -1,0 +1,161 @@
+"""Sync assets materialised for real: a copy of the built warehouse, the ESP
+sandbox on loopback, Dagster's in-process executor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from activations.specs import SyncSpec, get_sync
+from orchestration.components.audience_sync import build_sync_assets, sync_key, sync_plan_key
+from orchestration.defs.campaigns.jobs import one_off_campaign
+from orchestration.defs.resources import WarehouseResource
+
+SYNC = "dormant_customers_mailchimp"  # mirror mode: people leave the list with the audience
+
+
+def _assets(spec: SyncSpec) -> list[dg.AssetsDefinition]:
+    return build_sync_assets(spec, dg.AssetKey(["audiences", spec.audience_table]))
+
+
+def _resources(warehouse) -> dict[str, Any]:
+    return {"warehouse": WarehouseResource(target=str(warehouse.path))}
+
+
+def _metadata(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dict[str, Any]:
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == key]
+    assert len(events) == 1, f"{key.to_user_string()} materialized {len(events)} times"
+    return {k: v.value for k, v in events[0].materialization.metadata.items()}
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {
+        f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def _mailchimp_writes(sandbox) -> int:
+    return sum(1 for r in sandbox.requests("mailchimp") if r.get("method") != "GET")
+
+
+def _confirmed(warehouse, sync: str) -> int:
+    rows = warehouse.query(
+        "select count(*) from activations.sync_state where sync_name = ?", [sync]
+    )
+    return int(rows[0][0])
+
+
+def test_sync_asset_end_to_end_against_the_sandbox(warehouse_copy, sandbox) -> None:
+    spec = get_sync(SYNC)
+    result = dg.materialize(_assets(spec), resources=_resources(warehouse_copy))
+    assert result.success
+    plan = _metadata(result, sync_plan_key(SYNC))
+    sent = _metadata(result, sync_key(SYNC))
+    assert plan["planned"] > 0
+    assert sent["planned"] == sent["sent"] == sent["confirmed"] == plan["planned"]
+    assert sent["rejected"] == 0 and sent["removed"] == 0
+    assert sent["status"] == "succeeded"
+    assert sent["duration_s"] > 0
+    assert isinstance(sent["job_ids"], list)
+    assert sent["link"] == sandbox.base_url + "/"
+    assert _checks(result) == {
+        f"sync_plan/{SYNC}:guards": True,
+        f"sync/{SYNC}:rejects": True,
+    }
+    assert _mailchimp_writes(sandbox) > 0
+    assert _confirmed(warehouse_copy, SYNC) == sent["confirmed"]
+
+    # nothing sent twice: the next run finds nothing to do
+    writes = _mailchimp_writes(sandbox)
+    again = dg.materialize(_assets(spec), resources=_resources(warehouse_copy))
+    second = _metadata(again, sync_key(SYNC))
+    assert (second["planned"], second["sent"]) == (0, 0)
+    assert _mailchimp_writes(sandbox) == writes
+
+
+def test_blocking_guard_stops_a_sync_that_would_empty_most_of_the_list(
+    warehouse_copy, sandbox
+) -> None:
+    spec = get_sync(SYNC)
+    assert dg.materialize(_assets(spec), resources=_resources(warehouse_copy)).success
+    members = _confirmed(warehouse_copy, SYNC)
+    assert members > 10
+
+    # the audience loses nine in ten people (e.g. a broken upstream load)
+    con = warehouse_copy.connect()
+    try:
+        con.execute(
+            "delete from audiences.dormant_customers where person_id not in "
+            "(select person_id from audiences.dormant_customers order by person_id "
+            f"limit {members // 10})"
+        )
+    finally:
+        con.close()
+    writes = _mailchimp_writes(sandbox)
+    result = dg.materialize(
+        _assets(spec), resources=_resources(warehouse_copy), raise_on_error=False
+    )
+    assert _checks(result) == {f"sync_plan/{SYNC}:guards": False}
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert "would remove" in (evaluation.description or "")
+    assert not [
+        e for e in result.get_asset_materialization_events() if e.asset_key == sync_key(SYNC)
+    ]
+    assert _mailchimp_writes(sandbox) == writes  # nothing was sent or removed
+    assert _confirmed(warehouse_copy, SYNC) == members
+
+    # delivering alone still refuses (the engine's own guard), unless forced
+    alone = dg.materialize(
+        _assets(spec),
+        selection=[sync_key(SYNC)],
+        resources=_resources(warehouse_copy),
+        raise_on_error=False,
+    )
+    assert not alone.success
+    failure = alone.get_step_failure_events()[0]
+    assert "blocked by a guard" in failure.step_failure_data.user_failure_data.description
+    forced = dg.materialize(
+        _assets(spec),
+        selection=[sync_key(SYNC)],
+        resources=_resources(warehouse_copy),
+        run_config={"ops": {f"sync__{SYNC}": {"config": {"force": True}}}},
+    )
+    assert _metadata(forced, sync_key(SYNC))["removed"] >= members - members // 10
+
+
+def test_one_off_campaign_rebuilds_the_segment_and_sends_it(
+    warehouse_copy, sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_copy.path))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    config = {
+        "sync": SYNC,
+        "with_upstream": False,
+        "as_of": warehouse_copy.vars["as_of"],
+    }
+    result = one_off_campaign.execute_in_process(
+        run_config={"ops": {"rebuild_segment": {"config": config}}},
+        resources=_resources(warehouse_copy),
+    )
+    assert result.success
+    keys = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert keys == {dg.AssetKey(["audiences", "dormant_customers"]), sync_key(SYNC)}
+    sent = _metadata(result, sync_key(SYNC))
+    assert sent["sent"] == sent["confirmed"] > 0
+    assert _mailchimp_writes(sandbox) > 0
+
+
+def test_one_off_campaign_names_an_unknown_sync(warehouse_copy) -> None:
+    result = one_off_campaign.execute_in_process(
+        run_config={"ops": {"rebuild_segment": {"config": {"sync": "no_such_sync"}}}},
+        resources=_resources(warehouse_copy),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    description = failure.step_failure_data.user_failure_data.description
+    assert "no sync named 'no_such_sync'" in description
+    assert SYNC in description  # the hint lists the declared syncs
