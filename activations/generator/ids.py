@@ -47,3 +47,25 @@ def hex_ids(rng: np.random.Generator, n: int, prefix: str, nbytes: int = 12) -> 
     out[:, :p] = np.frombuffer(prefix.encode(), dtype=np.uint8)
     out[:, p:] = _hex(rng, n, nbytes)
     return _strings(out)
+
+
+def numbered(
+    prefix: str, numbers: np.ndarray, digits: int, valid: np.ndarray | None = None
+) -> pa.Array:
+    """``prefix`` and each number zero-padded to ``digits`` (like ``f"{prefix}{n:0{digits}d}"``)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if valid is not None:
+        numbers = np.where(valid, numbers, 0)
+    n, p = len(numbers), len(prefix)
+    if n and (numbers.min() < 0 or numbers.max() >= 10**digits):
+        raise ValueError(f"numbers do not fit in {digits} digits")
+    out = np.empty((n, p + digits), dtype=np.uint8)
+    out[:, :p] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    powers = 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64)
+    out[:, p:] = (numbers[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+    array = _strings(out)
+    if valid is None:
+        return array
+    return pa.LargeStringArray.from_buffers(
+        n, array.buffers()[1], array.buffers()[2], pa.array(valid, pa.bool_()).buffers()[1]
+    )

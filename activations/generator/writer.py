@@ -19,7 +19,7 @@ from activations.generator.consent import SOURCES as CONSENT_SOURCES
 from activations.generator.consent import STATUSES as CONSENT_STATUSES
 from activations.generator.email import EVENT_TYPES
 from activations.generator.events import CODE, EVENT_NAMES
-from activations.generator.ids import hex_ids, uuids
+from activations.generator.ids import hex_ids, numbered, uuids
 from activations.generator.orders import STATUSES as ORDER_STATUSES
 from activations.generator.people import DEVICE_TYPES
 from activations.generator.sessions import CHATBOT_TOPICS, KIND, NEVER, SOURCES, Sessions
@@ -185,9 +185,9 @@ class Writer:
         has_coupon = o.coupon >= 0
         frame = pa.table(
             {
-                "order_no": pa.array(base + np.arange(len(o)) + 1, pa.int64()),
+                "order_id": numbered("ord_", base + np.arange(len(o)) + 1, 11),
                 "customer": pa.array(chunk.people.number[o.cust], pa.int64()),
-                "cart": pa.array(base + o.cart + 1, pa.int64()),
+                "cart_id": numbered("cart_", base + o.cart + 1, 11),
                 "placed_s": _ts(o.placed_s),
                 "status": pa.array(np.array(ORDER_STATUSES, dtype=object)[o.status], pa.string()),
                 "subtotal": pa.array(o.subtotal),
@@ -209,7 +209,7 @@ class Writer:
             "orders",
             frame,
             """
-        select printf('ord_%011d', order_no), gen_customer_id(customer), printf('cart_%011d', cart),
+        select order_id, gen_customer_id(customer), cart_id,
                    placed_s, status, 'EUR', cast(subtotal as decimal(12, 2)),
                    cast(discount as decimal(12, 2)), cast(shipping as decimal(12, 2)),
                    cast(subtotal as decimal(12, 2)) - cast(discount as decimal(12, 2))
@@ -233,7 +233,7 @@ class Writer:
             line_no = np.arange(len(keep)) - np.repeat(start, np.diff(np.r_[start, len(keep)])) + 1
         items = pa.table(
             {
-                "order_no": pa.array(base + order_no + 1, pa.int64()),
+                "order_id": numbered("ord_", base + order_no + 1, 11),
                 "line_number": pa.array(line_no, pa.int32()),
                 "product": pa.array(lines.product[keep], pa.int64()),
                 "quantity": pa.array(lines.quantity[keep], pa.int32()),
@@ -243,7 +243,7 @@ class Writer:
             "order_items",
             items,
             """
-            select printf('ord_%011d', order_no), line_number, p.product_id, quantity, p.price
+            select order_id, line_number, p.product_id, quantity, p.price
             from frame join gen_products p on p.idx = frame.product""",
         )
 
@@ -266,7 +266,7 @@ class Writer:
         return uuids(self._rng(chunk, 1), 2 * len(chunk.people))
 
     def _customer_ids(self, chunk: Chunk) -> pa.Array:
-        return pa.array([f"cus_{n:08d}" for n in chunk.people.number], pa.string())
+        return numbered("cus_", chunk.people.number, 8)
 
     def _contexts(
         self, chunk: Chunk, ss: _Columns, code: np.ndarray, product: np.ndarray
@@ -374,15 +374,16 @@ class Writer:
                 "code": pa.array(e.code, pa.int64()),
                 "product": _opt(e.product, e.product >= 0, pa.int64()),
                 "quantity": pa.array(e.quantity, pa.int64()),
+                "cart_id": numbered("cart_", base + ss.cart + 1, 11, has_cart),
                 "cart": _opt(base + ss.cart + 1, has_cart, pa.int64()),
-                "order_no": _opt(base + order_idx + 1, is_order, pa.int64()),
+                "order_id": numbered("ord_", base + order_idx + 1, 11, is_order),
                 "cart_value": pa.array(cart_value),
                 "total": pa.array(o.total[oi] if len(o) else zeros),
                 "discount": pa.array(o.discount[oi] if len(o) else zeros),
                 "revenue": pa.array((o.subtotal[oi] - o.discount[oi]) if len(o) else zeros),
                 "coupon_code": pa.array(coupon_code, pa.string()),
                 "email": pa.array(email, pa.string()),
-                "conversation": _opt(base + e.session + 1, chat, pa.int64()),
+                "conversation_id": numbered("conv_", base + e.session + 1, 11, chat),
                 "topic": _labels(ss.chatbot_topic, CHATBOT_TOPICS),
                 "resolved": pa.array(ss.chatbot_resolved, pa.bool_()),
                 "messages": pa.array(ss.chatbot_messages, pa.int64()),
@@ -419,9 +420,7 @@ class Writer:
                 f"""
             with lists as (select * from gen_lists),
             e as (
-                select frame.*, p.viewed_json, p.added_fragment,
-                       '{{"cart_id":"' || printf('cart_%011d', frame.cart) || '"' as cart_head,
-                       lists.products
+                select frame.*, p.viewed_json, p.added_fragment, lists.products
                 from frame
                 left join gen_products p on p.idx = frame.product
                 left join lists on lists.cart = frame.cart
@@ -432,17 +431,20 @@ class Writer:
                 message_id, anonymous_id, user_id, event, t, received,
                 case code
                     when {c["Product Viewed"]} then viewed_json
-                    when {c["Product Added"]} then cart_head || ',' || added_fragment
+                    when {c["Product Added"]} then '{{"cart_id":"' || cart_id || '",'
+                        || added_fragment
                         || ',"quantity":' || quantity || '}}'
-                    when {c["Product Removed"]} then cart_head || ',' || added_fragment
+                    when {c["Product Removed"]} then '{{"cart_id":"' || cart_id || '",'
+                        || added_fragment
                         || ',"quantity":' || quantity || '}}'
-                    when {c["Cart Viewed"]} then cart_head || ',"products":' || products || '}}'
-                    when {c["Checkout Started"]} then cart_head
+                    when {c["Cart Viewed"]} then '{{"cart_id":"' || cart_id
+                        || '","products":' || products || '}}'
+                    when {c["Checkout Started"]} then '{{"cart_id":"' || cart_id || '"'
                         || ',"value":' || {money.format("cart_value")}
                         || ',"currency":"EUR","products":' || products || '}}'
                     when {c["Order Completed"]} then '{{"order_id":"'
-                        || printf('ord_%011d', order_no)
-                        || '","cart_id":"' || printf('cart_%011d', cart)
+                        || order_id
+                        || '","cart_id":"' || cart_id
                         || '","total":' || {money.format("total")}
                         || ',"revenue":' || {money.format("revenue")}
                         || ',"discount":' || {money.format("discount")}
@@ -452,11 +454,11 @@ class Writer:
                     when {c["Newsletter Signup Submitted"]} then '{{"email":'
                         || cast(to_json(email) as varchar) || ',"source":"popup"}}'
                     when {c["Chatbot Started"]} then '{{"conversation_id":"'
-                        || printf('conv_%011d', conversation) || '","topic":"' || topic || '"}}'
+                        || conversation_id || '","topic":"' || topic || '"}}'
                     when {c["Chatbot Ended"]} then '{{"conversation_id":"'
-                        || printf('conv_%011d', conversation) || '","resolved":' || resolved
+                        || conversation_id || '","resolved":' || resolved
                         || ',"messages":' || messages || '}}'
-                    when {c["Coupon Applied"]} then cart_head
+                    when {c["Coupon Applied"]} then '{{"cart_id":"' || cart_id || '"'
                         || ',"coupon":"' || coupon_code || '"}}'
                 end,
                 context
@@ -587,7 +589,7 @@ class Writer:
                 "issued": _ts(c.issued_s),
                 "expires": _ts(c.expires_s),
                 "redeemed": _ts(o.placed_s[ro] if len(o) else np.zeros(len(c)), ~redeemed),
-                "order_no": _opt(base + ro + 1, redeemed, pa.int64()),
+                "order_id": numbered("ord_", base + ro + 1, 11, redeemed),
             }
         )
         self._insert(
@@ -597,7 +599,7 @@ class Writer:
             select code, gen_customer_id(number), cmp.campaign_id, cast(value as decimal(12, 2)),
                    value_type,
                    issued, expires, redeemed,
-                   case when order_no is not null then printf('ord_%011d', order_no) end
+                   order_id
             from frame join gen_campaigns cmp on cmp.idx = frame.campaign""",
         )
 
