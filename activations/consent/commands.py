@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -35,7 +36,7 @@ def pull_command(
     and raw.email_events (idempotent: pulling twice adds nothing)."""
     from activations.consent.pull import pull
     from activations.consent.signals import Landed
-    from activations.warehouse import connect_duckdb
+    from activations.warehouse import connect
 
     names = provider or [p for p in PROVIDERS if configured(p, sandbox)]
     if not names:
@@ -45,7 +46,7 @@ def pull_command(
         )
     settings = {name: provider_settings(name, sandbox) for name in names}
     total = Landed()
-    conn = connect_duckdb(duckdb_path())
+    conn = connect()  # ACTIVATIONS_WAREHOUSE (PostgreSQL) or the DuckDB file of DUCKDB_PATH
     try:
         for name in names:
             try:
@@ -82,8 +83,13 @@ def serve_command(
 
     from activations.webhooks.app import create_app
 
-    warehouse = duckdb_path()
-    typer.echo(f"webhook receiver on http://{host}:{port}/hooks/<provider>, landing in {warehouse}")
+    warehouse = os.environ.get("ACTIVATIONS_WAREHOUSE") or str(duckdb_path())
+    shown = (
+        "PostgreSQL (ACTIVATIONS_WAREHOUSE)"
+        if os.environ.get("ACTIVATIONS_WAREHOUSE")
+        else warehouse
+    )
+    typer.echo(f"webhook receiver on http://{host}:{port}/hooks/<provider>, landing in {shown}")
     # no access log: a delivery URL carries the token
     uvicorn.run(
         create_app(warehouse, token=token),

@@ -15,11 +15,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-import duckdb
-
-from activations.raw_schema import create_raw_schema_sql
+from activations.db import Db
+from activations.raw_schema import RAW_SCHEMA, create_raw_schema_sql
 
 SignalKind = Literal["unsubscribed", "bounced", "spam", "opened", "clicked"]
 
@@ -108,16 +107,18 @@ def _normal(email: str) -> str:
     return email.strip().lower()
 
 
-def land(conn: duckdb.DuckDBPyConnection, signals: Iterable[Signal]) -> Landed:
+def land(conn: Any, signals: Iterable[Signal], *, schema: str = RAW_SCHEMA) -> Landed:
     """Append new signals to ``raw.consents`` and ``raw.email_events``; rows already
-    landed (same id) are skipped. Creates the raw tables when missing."""
+    landed (same id) are skipped. Creates the raw tables when missing. ``conn`` is a
+    DuckDB or PostgreSQL (psycopg) connection."""
     signals = [s for s in signals if s.email and s.email.strip()]
     report = Landed(seen=len(signals))
     if not signals:
         return report
-    for statement in create_raw_schema_sql():
-        conn.execute(statement)
-    customers = _customer_ids(conn, {_normal(s.email) for s in signals})
+    db = Db.wrap(conn)
+    for statement in create_raw_schema_sql(schema):
+        db.execute(statement)
+    customers = _customer_ids(db, schema, {_normal(s.email) for s in signals})
     consent_rows = {}
     event_rows = {}
     for s in signals:
@@ -148,47 +149,41 @@ def land(conn: duckdb.DuckDBPyConnection, signals: Iterable[Signal]) -> Landed:
             s.provider,
             s.occurred_at,
         )
-    conn.execute("begin")
-    try:
-        report.consents = _insert_new(conn, "consents", "consent_id", list(consent_rows.values()))
-        report.email_events = _insert_new(
-            conn, "email_events", "event_id", list(event_rows.values())
+    with db.transaction():
+        report.consents = _insert_new(
+            db, f"{schema}.consents", "consent_id", list(consent_rows.values())
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
+        report.email_events = _insert_new(
+            db, f"{schema}.email_events", "event_id", list(event_rows.values())
+        )
     return report
 
 
-def _insert_new(conn: duckdb.DuckDBPyConnection, table: str, key: str, rows: list[tuple]) -> int:
+def _insert_new(db: Db, table: str, key: str, rows: list[tuple]) -> int:
     if not rows:
         return 0
     ids = [r[0] for r in rows]
     placeholders = ",".join("?" for _ in ids)
     existing = {
-        r[0]
-        for r in conn.execute(
-            f"select {key} from raw.{table} where {key} in ({placeholders})", ids
-        ).fetchall()
+        r[0] for r in db.query(f"select {key} from {table} where {key} in ({placeholders})", ids)
     }
     new = [r for r in rows if r[0] not in existing]
     if new:
         marks = ",".join("?" for _ in new[0])
-        conn.executemany(f"insert into raw.{table} values ({marks})", new)
+        db.executemany(f"insert into {table} values ({marks})", new)
     return len(new)
 
 
-def _customer_ids(conn: duckdb.DuckDBPyConnection, emails: set[str]) -> dict[str, str]:
+def _customer_ids(db: Db, schema: str, emails: set[str]) -> dict[str, str]:
     """Normalised email -> customer_id for people the shop knows (else the row keeps
     only the email, as for a pop-up sign-up before an account)."""
     if not emails:
         return {}
     listed = sorted(emails)
     placeholders = ",".join("?" for _ in listed)
-    rows = conn.execute(
-        f"select lower(trim(email)), min(customer_id) from raw.customers "
+    rows = db.query(
+        f"select lower(trim(email)), min(customer_id) from {schema}.customers "
         f"where lower(trim(email)) in ({placeholders}) group by 1",
         listed,
-    ).fetchall()
+    )
     return {email: customer for email, customer in rows if customer}

@@ -23,14 +23,15 @@ from fastapi.responses import JSONResponse
 
 from activations.consent.signals import land
 from activations.errors import UserError
-from activations.warehouse import connect_duckdb
+from activations.warehouse import connect
 from activations.webhooks.parsers import PARSERS
 
 
 def create_app(warehouse: Path | str, *, token: str | None = None) -> FastAPI:
+    """``warehouse``: a DuckDB file path, or a PostgreSQL URL / conninfo."""
     app = FastAPI(title="activations webhook receiver", docs_url=None, redoc_url=None)
     lock = threading.Lock()
-    path = Path(warehouse)
+    target = str(warehouse)
 
     def authorised(request: Request) -> bool:
         if not token:
@@ -69,7 +70,7 @@ def create_app(warehouse: Path | str, *, token: str | None = None) -> FastAPI:
             return JSONResponse({"received": 0, "consents": 0, "email_events": 0})
         try:
             with lock:
-                conn = connect_duckdb(path)
+                conn = connect(target)
                 try:
                     landed = land(conn, signals)
                 finally:
