@@ -23,6 +23,7 @@ from typing import Any
 
 from activations.consent.signals import Landed, Signal, land, parse_time
 from activations.errors import UserError
+from activations.providers.base import ProviderSettings
 from activations.providers.http import ApiClient
 
 Reader = Callable[[ApiClient], Iterator[Signal]]
@@ -176,8 +177,9 @@ READERS: dict[str, Reader] = {
 }
 
 
-def pull(conn, name: str, settings) -> Landed:  # noqa: ANN001 - duckdb connection, ProviderSettings
-    """Read ``name``'s suppression lists with ``settings`` and land them in ``conn``."""
+def pull(conn: Any, name: str, settings: ProviderSettings) -> Landed:
+    """Read ``name``'s suppression lists with ``settings`` and land them in ``conn``
+    (a DuckDB or PostgreSQL connection)."""
     from activations.providers.registry import make_provider
 
     if name not in READERS:
