@@ -101,7 +101,7 @@ def stacked_columns(
 ) -> Markup:
     """Vertical stacked columns: one column per category, one stack segment per series."""
     if not categories or not series:
-        return empty(label, "No data yet")
+        return empty(label, "No data yet", width=width, height=min(height, 160))
     left, right, top, bottom = 64, 12, 12, 28
     totals = [sum(max(s[1][i], 0) for s in series) for i in range(len(categories))]
     ticks = nice_ticks(0, max(totals) or 1)
