@@ -124,9 +124,6 @@ def _email_sessions(
     people: People,
     messages: Messages,
     coupons: Coupons,
-    campaigns: Campaigns,
-    cart_owner: np.ndarray,
-    timeline: Timeline,
 ) -> Sessions:
     """Visits caused by email: clicks (some complete the reminded cart), follow-ups, coupons."""
     m = messages
@@ -249,9 +246,7 @@ def simulate_chunk(
     consents = consent_log(subs, ended_cust, ended_status, ended_s)
 
     n_carts = int(sessions.cart.max(initial=-1)) + 1
-    cart_owner = np.zeros(n_carts, dtype=np.int64)
-    cart_owner[sessions.cart[sessions.cart >= 0]] = sessions.cust[sessions.cart >= 0]
-    caused = _email_sessions(rng, people, messages, coupons, campaigns, cart_owner, timeline)
+    caused = _email_sessions(rng, people, messages, coupons)
     more_lines = fill_carts(rng, caused, people, catalog, n_carts)
     sessions = Sessions.concat([sessions, caused])
     lines = Lines.concat([lines, more_lines])

@@ -14,7 +14,7 @@ import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
 from activations.generator.campaigns import Campaigns
-from activations.generator.catalog import CDN_URL, SHOP_URL, Catalog
+from activations.generator.catalog import SHOP_URL, Catalog
 from activations.generator.consent import SOURCES as CONSENT_SOURCES
 from activations.generator.consent import STATUSES as CONSENT_STATUSES
 from activations.generator.email import EVENT_TYPES
@@ -602,6 +602,3 @@ class Writer:
                    order_id
             from frame join gen_campaigns cmp on cmp.idx = frame.campaign""",
         )
-
-
-__all__ = ["Writer", "CDN_URL"]
