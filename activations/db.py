@@ -13,6 +13,13 @@ import pyarrow as pa
 Row = tuple[Any, ...]
 
 
+def _column(values: Sequence[Any], type_: pa.DataType | None) -> pa.Array:
+    first = values[0]
+    if first is not None and values.count(first) == len(values):  # e.g. one timestamp
+        return pa.repeat(pa.scalar(first, type=type_), len(values))
+    return pa.array(list(values), type=type_)
+
+
 class Db:
     """A warehouse connection the engine can plan, read and commit on."""
 
@@ -87,10 +94,7 @@ class Db:
             arrays = list(zip(*rows, strict=True))
             schema_types = types or [None] * len(columns)
             table_data = pa.table(
-                {
-                    c: pa.array(list(a), type=t)
-                    for c, a, t in zip(columns, arrays, schema_types, strict=True)
-                }
+                {c: _column(a, t) for c, a, t in zip(columns, arrays, schema_types, strict=True)}
             )
             name = "_activations_rows"
             self.conn.register(name, table_data)
@@ -101,6 +105,28 @@ class Db:
         else:
             marks = ", ".join("?" for _ in columns)
             self.executemany(f"insert into {table} ({cols}) values ({marks}){suffix}", rows)
+
+    def delete_keys(self, table: str, sync_name: str, keys: Sequence[str]) -> None:
+        """``delete from table where sync_name = ? and record_key in keys``, set-based."""
+        if not keys:
+            return
+        if self.dialect == "duckdb":
+            name = "_activations_keys"
+            self.conn.register(name, pa.table({"k": pa.array(list(keys), type=pa.string())}))
+            try:
+                self.conn.execute(
+                    f"delete from {table} where sync_name = ? and record_key in "
+                    f"(select k from {name})",
+                    [sync_name],
+                )
+            finally:
+                self.conn.unregister(name)
+        else:
+            with self.conn.cursor() as cur:
+                cur.execute(
+                    f"delete from {table} where sync_name = %s and record_key = any(%s)",
+                    [sync_name, list(keys)],
+                )
 
     def iter_chunks(self, sql: str, params: Sequence[Any] | None, size: int) -> Iterator[list[Row]]:
         """Rows of a query in chunks of ``size`` (the connection must not run

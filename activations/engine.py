@@ -35,15 +35,17 @@ from activations.providers.base import PermanentError, Provider, ProviderSetting
 from activations.providers.registry import make_provider
 from activations.specs import SyncSpec, load_syncs
 from activations.state import (
+    REJECTS,
     STATE,
     acquire_lock,
     commit_outcomes,
     ensure_schema,
     finish_run,
-    mark_inflight,
+    mark_planned_inflight,
     record_rejects,
     release_lock,
     set_run_counts,
+    settle_inflight,
     start_run,
 )
 
@@ -221,6 +223,9 @@ def run(
                             close()
                 if spec.mode == "events":
                     _forget_departed(db, spec, p)
+                if spec.mode == "mirror":
+                    complete = not report.error and not report.rejected and not report.unconfirmed
+                    settle_inflight(db, spec.name, complete=complete)
                 sent = max(report.sent, 1)
                 if report.error:
                     report.status = "failed"
@@ -318,6 +323,15 @@ def _deliver(
     if spec.mode == "mirror":
         steps.append(("remove", ("removed",), prov.remove, True))
 
+    write_ahead = spec.mode == "mirror"  # only mirror removes, so only it needs them
+    clear_rejects = bool(
+        db.scalar(f"select count(*) from {REJECTS} where sync_name = ?", [spec.name])
+    )
+    if write_ahead and (p.added or p.removed):
+        # write-ahead, once and set-based: every record this run may add counts as
+        # possibly in the destination until it is confirmed or removed, so a crash
+        # between a send and its commit cannot leave a member the mirror forgets
+        mark_planned_inflight(db, spec.name, run_id, p.table)
     for operation, actions, call, removal in steps:
         kinds: dict[str, str] = {}
 
@@ -331,27 +345,36 @@ def _deliver(
         ) -> None:
             nonlocal done
             batch = result.batch.records
+            keys = {r.key for r in batch}
             if not result.batch.oversize:
                 report.sent += len(batch)
-            outcome = commit_outcomes(
-                db, spec.name, run_id, operation, batch, result.outcomes, actions=kinds
+            report.confirmed += sum(
+                1 for o in result.outcomes if o.status == "confirmed" and o.key in keys
             )
-            report.confirmed += outcome.confirmed
-            report.rejected += outcome.rejected
+            report.rejected += sum(
+                1 for o in result.outcomes if o.status == "rejected" and o.key in keys
+            )
             report.unconfirmed += len(result.missing)
+            commit_outcomes(
+                db,
+                spec.name,
+                run_id,
+                operation,
+                batch,
+                result.outcomes,
+                actions=kinds,
+                write_ahead=write_ahead,
+                clear_rejects=clear_rejects,
+                run_counts=report.counts(),
+            )
             for record in batch:
                 kinds.pop(record.key, None)
             done += len(batch)
-            with db.transaction():
-                set_run_counts(db, run_id, report.counts())
             if progress:
                 progress(done, total)
 
-        def batches(operation: str = operation, removal: bool = removal):
-            for batch in cut_batches(records(), limits, prov.record_size, removal=removal):
-                if not batch.oversize:  # write-ahead, so a crash cannot orphan them
-                    mark_inflight(db, spec.name, run_id, operation, [r.key for r in batch.records])
-                yield batch
+        def batches(removal: bool = removal):
+            return cut_batches(records(), limits, prov.record_size, removal=removal)
 
         try:
             dispatch(

@@ -203,10 +203,20 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     if has_state_tables(db):
         state = f"(select * from {STATE} where sync_name = '{sync}')"
         if db.table_exists(SCHEMA, "sync_inflight"):
-            # sent before a crash but never committed: maybe in the destination
+            # a removal sent before a crash but never committed: the record may be
+            # gone from the destination, so its confirmed hash is no longer known
+            state = (
+                "(select st.sync_name, st.record_key, case when exists (select 1 from "
+                f"{INFLIGHT} as r where r.sync_name = '{sync}' and r.operation = 'remove' "
+                "and r.record_key = st.record_key) then '' else st.record_hash end "
+                "as record_hash, st.destination_id, st.email "
+                f"from {STATE} as st where st.sync_name = '{sync}')"
+            )
+            # an addition sent before a crash but never committed: maybe in the destination
             members = (
                 f"(select record_key, email, record_hash, destination_id from {state} as m "
-                f"union all select i.record_key, cast(null as varchar), cast(null as varchar), "
+                f"union all select distinct i.record_key, cast(null as varchar), "
+                "cast(null as varchar), "
                 f"cast(null as varchar) from {INFLIGHT} as i where i.sync_name = '{sync}' "
                 "and not exists "
                 f"(select 1 from {STATE} as x where x.sync_name = '{sync}' "

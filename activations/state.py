@@ -108,8 +108,7 @@ DDL = [
         sync_name varchar not null,
         record_key varchar not null,
         operation varchar not null,
-        run_id varchar not null,
-        primary key (sync_name, record_key)
+        run_id varchar not null
     )""",
     f"""create table if not exists {LOCKS} (
         sync_name varchar primary key,
@@ -262,16 +261,31 @@ def finish_run(
 # ---------------------------------------------------------------- commits
 
 
-def mark_inflight(db: Db, sync_name: str, run_id: str, operation: str, keys: Sequence[str]) -> None:
-    """Note the keys of a batch about to be sent (committed before sending)."""
+def mark_planned_inflight(db: Db, sync_name: str, run_id: str, plan_table: str) -> None:
+    """Write-ahead for a mirror run: note every record it may add before sending.
+    (No key on this table: rows are only ever inserted and deleted in bulk.)"""
     with db.transaction():
-        db.insert_rows(
-            INFLIGHT,
-            ["sync_name", "record_key", "operation", "run_id"],
-            [(sync_name, k, operation, run_id) for k in keys],
-            conflict=("sync_name", "record_key"),
-            update=("operation", "run_id"),
+        db.execute(
+            f"insert into {INFLIGHT} (sync_name, record_key, operation, run_id) "
+            f"select ?, record_key, case when action = 'removed' then 'remove' else 'upsert' "
+            f"end, ? from {plan_table} where action in ('added', 'removed')",
+            [sync_name, run_id],
         )
+
+
+def settle_inflight(db: Db, sync_name: str, *, complete: bool) -> None:
+    """After a run. ``complete``: every planned record was confirmed, so each
+    write-ahead row is now in the state or was removed: drop them all.
+    Otherwise keep the rows of records still missing from the state."""
+    with db.transaction():
+        if complete:
+            db.execute(f"delete from {INFLIGHT} where sync_name = ?", [sync_name])
+        else:
+            db.execute(
+                f"delete from {INFLIGHT} where sync_name = ? and record_key in "
+                f"(select record_key from {STATE} where sync_name = ?)",
+                [sync_name, sync_name],
+            )
 
 
 @dataclass
@@ -288,6 +302,10 @@ def commit_outcomes(
     records: Sequence[Record],
     outcomes: Sequence[Outcome],
     actions: Mapping[str, str] | None = None,
+    *,
+    write_ahead: bool = True,
+    clear_rejects: bool = True,
+    run_counts: Mapping[str, int] | None = None,
 ) -> BatchCommit:
     """Write one batch's outcomes in one transaction: confirmed records into
     (or, for ``remove``, out of) ``sync_state`` plus a changelog row each;
@@ -300,7 +318,8 @@ def commit_outcomes(
     with db.transaction():
         # only a confirmed outcome settles a write-ahead row: a record rejected after
         # a crashed send may still be in the destination
-        _delete_keys(db, INFLIGHT, sync_name, [o.key for o in confirmed])
+        if write_ahead and operation == "remove":
+            _delete_keys(db, INFLIGHT, sync_name, [o.key for o in confirmed])
         if confirmed:
             keys = [o.key for o in confirmed]
             if operation == "remove":
@@ -340,7 +359,8 @@ def commit_outcomes(
                         "last_run_id",
                     ),
                 )
-            _delete_keys(db, REJECTS, sync_name, keys)
+            if clear_rejects:
+                _delete_keys(db, REJECTS, sync_name, keys)
             action = {"remove": "removed", "event": "sent"}.get(operation)
             db.insert_rows(
                 CHANGELOG,
@@ -380,6 +400,8 @@ def commit_outcomes(
                 ],
                 at=at,
             )
+        if run_counts:
+            set_run_counts(db, run_id, dict(run_counts))
     return BatchCommit(confirmed=len(confirmed), rejected=len(rejected))
 
 
@@ -473,13 +495,7 @@ def record_rejects(
 
 
 def _delete_keys(db: Db, table: str, sync_name: str, keys: Sequence[str]) -> None:
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        db.execute(
-            f"delete from {table} where sync_name = ? and record_key in "
-            f"({', '.join('?' for _ in chunk)})",
-            [sync_name, *chunk],
-        )
+    db.delete_keys(table, sync_name, keys)
 
 
 # ---------------------------------------------------------------- reading

@@ -8,18 +8,57 @@ then a resync after 1% of the rows changed. Compare with docs/peers.md (drt:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 from activations.engine import run
-from activations.providers.webhook_sink import SinkServer
 from activations.specs import SyncSpec
 
 SECRET = "bench-secret-0123456789"
+
+
+@contextlib.contextmanager
+def sink_process(log: Path) -> Iterator[str]:
+    """The sink in its own process (as a real receiver would be), on a free port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "activations.providers.webhook_sink",
+            "--port",
+            str(port),
+            "--log",
+            str(log),
+        ],
+        env={**os.environ, "WEBHOOK_SECRET": SECRET},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
@@ -33,7 +72,7 @@ def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
             '["sku-' || (i % 50) || '"]' as cart_items
         from range({n}) t(i)"""
     )
-    with SinkServer(SECRET, tmp / f"sink-{time.monotonic_ns()}.jsonl") as sink:
+    with sink_process(tmp / f"sink-{time.monotonic_ns()}.jsonl") as sink_url:
         spec = SyncSpec.model_validate(
             {
                 "name": "bench",
@@ -49,7 +88,7 @@ def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
                 },
             }
         )
-        env = {"S": SECRET, "U": sink.url}
+        env = {"S": SECRET, "U": sink_url}
         started = time.perf_counter()
         first = run(spec, con, env=env)
         first_s = time.perf_counter() - started
