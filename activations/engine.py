@@ -271,9 +271,12 @@ def _record_invalid(db: Db, spec: SyncSpec, run_id: str, p: SyncPlan) -> None:
 
     if not p.invalid:
         return
-    rows = db.query(
-        f"select record_key, record_hash from {p.snapshot} where reason = ? order by record_key",
-        [INVALID_EMAIL],
+    rows = db.query(  # once per record and data: not again on every run
+        f"select s.record_key, s.record_hash from {p.snapshot} as s where s.reason = ? "
+        f"and not exists (select 1 from {REJECTS} as r where r.sync_name = ? "
+        "and r.record_key = s.record_key and r.record_hash = s.record_hash) "
+        "order by s.record_key",
+        [INVALID_EMAIL, spec.name],
     )
     record_rejects(
         db, spec.name, run_id, "validate", [(k, h, INVALID_EMAIL, False) for k, h in rows]
