@@ -27,7 +27,7 @@ from activations.db import Db
 from activations.delivery.batching import cut_batches
 from activations.delivery.dispatch import BatchResult, dispatch
 from activations.delivery.pacing import limiter_for
-from activations.delivery.retries import DEFAULT_POLICY, RetryPolicy
+from activations.delivery.retries import RetryPolicy
 from activations.errors import UserError
 from activations.planning import GuardVerdict, SyncPlan, check_audience, drop, iter_records
 from activations.planning import plan as make_plan
@@ -173,11 +173,19 @@ def run(
     progress: Progress | None = None,
     provider: Provider | None = None,
     env: Mapping[str, str] | None = None,
-    policy: RetryPolicy = DEFAULT_POLICY,
+    policy: RetryPolicy | None = None,
 ) -> RunReport:
     """Run one sync. Returns the report; the status says how it ended
     (``report.raise_for_status()`` turns failed/blocked into an error)."""
     db = Db.wrap(conn)
+    if policy is None:
+        r = spec.retries
+        policy = RetryPolicy(
+            attempts=r.attempts,
+            initial=r.initial,
+            max_wait=r.max_wait,
+            max_retry_after=r.max_retry_after,
+        )
     report = RunReport(
         spec.name, spec.provider, spec.destination, spec.mode, forced=force, dry_run=dry_run
     )
@@ -317,7 +325,7 @@ def _deliver(
     if spec.mode == "events":
         steps = [("event", ("added",), prov.send_events, False)]
     elif spec.mode == "update" and callable(update):
-        steps = [("update", ("changed",), update, False)]
+        steps = [("update", ("added", "changed"), update, False)]
     else:
         actions = {"create": ("added",), "update": ("changed",)}.get(
             spec.mode, ("added", "changed")

@@ -238,7 +238,7 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     send_actions = {
         "upsert": "('added', 'changed')",
         "mirror": "('added', 'changed')",
-        "update": "('changed')",
+        "update": "('added', 'changed')",
         "create": "('added')",
         "events": "('added')",
     }[spec.mode]

@@ -47,6 +47,17 @@ class Guards(BaseModel):
     max_attempts: int = Field(3, ge=1)  # runs a rejected record is retried on, then reported
 
 
+class Retries(BaseModel):
+    """How hard to retry one request that failed transiently (429, 5xx, timeouts)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attempts: int = Field(6, ge=1, le=50)  # tries per request, the first included
+    initial: float = Field(0.5, gt=0)  # first backoff in seconds, doubling
+    max_wait: float = Field(30.0, gt=0)  # cap of one backoff
+    max_retry_after: float = Field(300.0, gt=0)  # a longer server-asked wait ends the run
+
+
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -97,6 +108,7 @@ class SyncSpec(BaseModel):
     description: str | None = None
     guards: Guards = Field(default_factory=Guards)
     credentials: Credentials = Field(default_factory=Credentials)
+    retries: Retries = Field(default_factory=Retries)
 
     _source: SpecSource = PrivateAttr(default=SpecSource(Path("<inline>"), 0))
 

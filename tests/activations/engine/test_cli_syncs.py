@@ -28,6 +28,7 @@ SPEC = """syncs:
       api_key_env: HOOK_SECRET
       base_url_env: HOOK_URL
       options: {max_records: 20, concurrency: 2}
+    retries: {attempts: 3, initial: 0.05, max_wait: 0.2}
 """
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from activations.db import Db
 from activations.engine import plan, run
+from activations.providers.base import Outcome
 from activations.specs import parse_file
 from activations.state import SyncLocked, acquire_lock, ensure_schema, release_lock
 from tests.activations.engine.conftest import (
@@ -378,3 +379,49 @@ def test_property_destination_converges_and_state_is_what_was_confirmed(
         assert run(spec, con, provider=dest, env=ENV).sent == 0
     finally:
         con.close()
+
+
+class UpdateOnlyDestination(MemoryDestination):
+    """A destination with an update-only call: unknown people are refused."""
+
+    def update(self, destination, batch):
+        self.requests += 1
+        out = []
+        for r in batch:
+            self.received.append(("update", r.key))
+            if r.key in self.members:
+                self.members[r.key] = r.hash
+                out.append(Outcome(r.key, "confirmed"))
+            else:
+                out.append(Outcome(r.key, "rejected", reason="not found", retryable=False))
+        return out
+
+
+def test_update_mode_only_touches_existing_contacts(db, tmp_path: Path) -> None:
+    dest = UpdateOnlyDestination()
+    dest.members = {"p00000": "old", "p00001": "old"}
+    make_audience(db, people(4))
+    spec = webhook_spec(tmp_path, mode="update", extra="    guards: {max_rejects_share: 1}\n")
+    report = run(spec, db, provider=dest, env=ENV)
+    assert (report.confirmed, report.rejected) == (2, 2)
+    assert set(dest.members) == {"p00000", "p00001"}  # nobody created
+    again = run(spec, db, provider=dest, env=ENV)  # refused for good: not retried
+    assert again.sent == 0 and again.gave_up == 2
+    # without an update call: only records this sync confirmed before are updated
+    plain = MemoryDestination()
+    make_audience(db, people(4, cart_value=500))
+    fallback = run(
+        spec.model_copy(update={"name": "carts_update_plain"}), db, provider=plain, env=ENV
+    )
+    assert fallback.sent == 0 and plain.members == {}
+
+
+def test_report_metadata_is_plain(db, tmp_path: Path) -> None:
+    import json
+
+    make_audience(db, people(3))
+    report = run(webhook_spec(tmp_path), db, provider=MemoryDestination(), env=ENV)
+    meta = report.metadata()
+    json.dumps(meta)  # plain types only
+    assert meta["confirmed"] == 3 and meta["status"] == "succeeded" and meta["run_id"]
+    assert meta["guards"]["removal_cap"]["passed"] is True
