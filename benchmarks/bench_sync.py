@@ -100,6 +100,8 @@ def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
         second_s = time.perf_counter() - started
     con.close()
     assert first.confirmed == n and second.status == "succeeded"
+    assert first.plan is not None
+    print(f"  first sync {first_s:.2f}s (plan {first.plan.seconds:.2f}s), resync {second_s:.2f}s")
     return first_s, second_s, first.requests, second.confirmed
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -77,23 +78,28 @@ class WebhookProvider:
             concurrency=int(options.get("concurrency", 2)),
         )
         self.report = DeliveryReport()
+        self._encoded: dict[str, str] = {}
+        self._lock = threading.Lock()
         self._client = httpx.Client(base_url=settings.base_url or "", timeout=settings.timeout)
 
     def close(self) -> None:
         self._client.close()
 
     def record_size(self, record: Record) -> int:
-        return len(json.dumps(encode_record(record), default=_default).encode()) + 2
+        # encoded once: kept until the batch holding the record is posted
+        text = json.dumps(encode_record(record), default=_default)
+        with self._lock:
+            self._encoded[record.key] = text
+        return len(text.encode()) + 1
 
     def _post(self, destination: str, operation: str, batch: Sequence[Record]) -> list[Outcome]:
-        body = json.dumps(
-            {
-                "destination": destination,
-                "operation": operation,
-                "records": [encode_record(r) for r in batch],
-            },
-            default=_default,
-        ).encode()
+        with self._lock:
+            parts = [
+                self._encoded.pop(r.key, None) or json.dumps(encode_record(r), default=_default)
+                for r in batch
+            ]
+        head = json.dumps({"destination": destination, "operation": operation})[:-1]
+        body = (head + ', "records": [' + ", ".join(parts) + "]}").encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
