@@ -9,10 +9,15 @@
   else the layer's default: raw-facing layers hourly, audiences and metrics daily;
 - automation: refresh on the cadence; hourly models also on new upstream data;
 - freshness policy on every audience, from its cadence.
+
+Run config of the dbt step (launchpad, backfills, ``dg launch --config``):
+``as_of`` computes audiences and metrics as of another moment (the dbt var),
+``full_refresh`` rebuilds incremental models from scratch.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +46,13 @@ GROUP_CADENCE = {
 }
 
 
+class DbtRunConfig(dg.Config):
+    """Run config of the dbt step."""
+
+    as_of: str | None = None  # e.g. "2026-06-30 12:00:00"; default now (dbt var as_of)
+    full_refresh: bool = False
+
+
 def node_meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
 
@@ -51,6 +63,19 @@ def cadence_of(node: Mapping[str, Any], group: str | None) -> str:
 
 class ActivationsDbtProjectComponent(DbtProjectComponent):
     """``DbtProjectComponent`` plus the project's asset policy."""
+
+    @property
+    def op_config_schema(self) -> type[dg.Config] | None:
+        return DbtRunConfig
+
+    def get_cli_args(self, context: dg.AssetExecutionContext) -> list[str]:
+        args = list(super().get_cli_args(context))
+        config = DbtRunConfig(**(context.op_execution_context.op_config or {}))
+        if config.as_of:
+            args += ["--vars", json.dumps({"as_of": config.as_of})]
+        if config.full_refresh:
+            args.append("--full-refresh")
+        return args
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None

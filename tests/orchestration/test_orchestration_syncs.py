@@ -159,3 +159,29 @@ def test_one_off_campaign_names_an_unknown_sync(warehouse_copy) -> None:
     description = failure.step_failure_data.user_failure_data.description
     assert "no sync named 'no_such_sync'" in description
     assert SYNC in description  # the hint lists the declared syncs
+
+
+def test_dbt_assets_run_through_dagster_as_of_a_date(
+    defs: dg.Definitions, warehouse_copy, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """The dbt step materialises a selected audience (with its checks) on the
+    warehouse DUCKDB_PATH names, as of the moment the run config says."""
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_copy.path))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    key = dg.AssetKey(["audiences", "dormant_customers"])
+    con = warehouse_copy.connect()
+    try:
+        con.execute("delete from audiences.dormant_customers")
+    finally:
+        con.close()
+    result = dg.materialize(
+        [defs.resolve_assets_def(key)],
+        selection=[key],
+        run_config={"ops": {"dbt_build": {"config": {"as_of": warehouse_copy.vars["as_of"]}}}},
+    )
+    assert result.success
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [key]
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    rows = warehouse_copy.query("select count(*) from audiences.dormant_customers")[0][0]
+    assert rows > 0
