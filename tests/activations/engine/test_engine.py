@@ -425,3 +425,18 @@ def test_report_metadata_is_plain(db, tmp_path: Path) -> None:
     json.dumps(meta)  # plain types only
     assert meta["confirmed"] == 3 and meta["status"] == "succeeded" and meta["run_id"]
     assert meta["guards"]["removal_cap"]["passed"] is True
+
+
+def test_contact_policy_is_checked_before_anything_leaves(db, tmp_path: Path) -> None:
+    make_audience(db, people(5))
+    db.execute("create schema core")
+    db.execute(
+        "create table core.contact_policy as select * from (values "
+        "('p00001', false, 'spam_complaint'), ('p00002', true, null)) "
+        "as t(person_id, can_email_marketing, reason)"
+    )
+    dest = MemoryDestination()
+    report = run(webhook_spec(tmp_path), db, provider=dest, env=ENV)
+    assert "p00001" not in dest.members and len(dest.members) == 4
+    assert report.plan is not None
+    assert report.plan.skipped_reasons == {"contact policy: spam_complaint": 1}
