@@ -183,3 +183,21 @@ def test_adding_a_sync_declaration_adds_its_assets(
     assert error is not None, f"expected a UserError, got {failure.value!r}"
     assert f"{syncs / 'extra.yml'}:3" in str(error)
     assert "birthday_upcomming" in str(error)
+
+
+def test_cadence_vocabulary_and_destination_links() -> None:
+    from orchestration.lib.cadence import cron_for, freshness_policy
+    from orchestration.lib.links import destination_link
+
+    assert cron_for("hourly") == "0 * * * *"
+    assert cron_for("30 7 * * 1") == "30 7 * * 1"
+    with pytest.raises(UserError, match="neither hourly, daily nor a valid cron line"):
+        cron_for("weekly-ish")
+    assert freshness_policy("30 7 * * 1") is not None
+    assert destination_link("klaviyo", "abc", "http://127.0.0.1:8765/klaviyo") == (
+        "http://127.0.0.1:8765/"
+    )
+    assert destination_link("klaviyo", "Xy 1", "https://a.klaviyo.com") == (
+        "https://www.klaviyo.com/list/Xy%201"
+    )
+    assert destination_link("webhook", "/hooks/x", "https://example.com") == ""
