@@ -152,9 +152,15 @@ class RunReport:
             raise RunFailed(f"sync {self.sync!r} failed: {self.error}")
 
 
-def plan(spec: SyncSpec, conn: Any) -> SyncPlan:
-    """The plan of one sync (with guard verdicts), computed in the warehouse."""
-    return make_plan(spec, Db.wrap(conn))
+def plan(spec: SyncSpec, conn: Any, *, keep: bool = False) -> SyncPlan:
+    """The plan of one sync (counts, samples, guard verdicts), computed in the
+    warehouse. Its temporary tables are dropped unless ``keep`` (then call
+    ``activations.planning.drop(db, plan)`` when done)."""
+    db = Db.wrap(conn)
+    p = make_plan(spec, db)
+    if not keep:
+        drop(db, p)
+    return p
 
 
 def _from_plan(report: RunReport, p: SyncPlan) -> None:
