@@ -318,6 +318,17 @@ def test_chatbot_conversations(shop: duckdb.DuckDBPyConnection) -> None:
     assert started > 100
     assert ended <= started
     assert 0.1 * ended <= unresolved <= 0.45 * ended
+    # some conversations are followed by a purchase in the same visit
+    followed = one(
+        shop,
+        """
+        select count(distinct c.anonymous_id || c."timestamp")
+        from raw.events c join raw.events o
+          on o.anonymous_id = c.anonymous_id and o.event = 'Order Completed'
+         and o."timestamp" between c."timestamp" and c."timestamp" + interval 1 hour
+        where c.event = 'Chatbot Ended'""",
+    )[0]
+    assert 0.02 * ended <= followed <= 0.5 * ended
 
 
 def test_anonymous_visits_are_identified_later(shop: duckdb.DuckDBPyConnection) -> None:
