@@ -134,12 +134,15 @@ def test_secret_never_in_output_or_warehouse(setup, tmp_path: Path) -> None:
             ["run", "carts_hook", "--dry-run", "--syncs", str(syncs), "--warehouse", str(wh)],
             ["run", "carts_hook", "--syncs", str(syncs), "--warehouse", str(wh)],
             ["runs", "carts_hook", "--syncs", str(syncs), "--warehouse", str(wh)],
+            ["syncs", "--syncs", str(syncs), "--warehouse", str(wh)],
         ):
             code, out = run_cli(args, env)
             assert code == 0, out
             outputs.append(out)
     assert "succeeded" in outputs[3] and "confirmed 600" in outputs[3]
     assert "added" in outputs[1] and "p00000@example.com" in outputs[1]
+    assert "failed" in outputs[4] and "succeeded" in outputs[4]  # history, newest first
+    assert "carts_hook" in outputs[5] and "succeeded" in outputs[5]  # list with last run
     assert all(SECRET not in o for o in outputs)
     # the warehouse file holds no trace of the key
     assert SECRET.encode() not in wh.read_bytes()
