@@ -10,7 +10,13 @@ import sys
 
 import typer
 
+from activations import dbt_commands, demo, sync_commands
+from activations.consent import commands as consent_commands
+from activations.dashboards import commands as dashboards_commands
 from activations.errors import UserError
+from activations.generator import commands as generator_commands
+from activations.imports import commands as imports_commands
+from activations.sandbox import commands as sandbox_commands
 
 app = typer.Typer(
     name="activations",
@@ -20,35 +26,27 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# one line per area: from activations.<area> import commands as <area>_commands; <area>_commands.register(app)
-from activations import dbt_commands; dbt_commands.register(app)  # noqa: E402, E702, I001
-from activations.consent import commands as consent_commands; consent_commands.register(app)  # noqa: E402, E702, I001, E501
-from activations.sandbox import commands as sandbox_commands; sandbox_commands.register(app)  # noqa: E402, E702, I001, E501
-from activations.imports import commands as imports_commands; imports_commands.register(app)  # noqa: E402, E702, I001, E501
-from activations.dashboards import commands as dashboards_commands; dashboards_commands.register(app)  # noqa: E402, E702, I001, E501
-from activations.generator import commands as generator_commands; generator_commands.register(app)  # noqa: E402, E702, I001, E501
-from activations import sync_commands; sync_commands.register(app)  # noqa: E402, E702, I001
-from activations import demo; demo.register(app)  # noqa: E402, E702, I001
+for area in (
+    generator_commands,
+    imports_commands,
+    dbt_commands,
+    sync_commands,
+    sandbox_commands,
+    consent_commands,
+    dashboards_commands,
+    demo,
+):
+    area.register(app)
 
 
 def main() -> None:
+    """Run the command line: typer reports usage errors itself (standalone mode);
+    a ``UserError`` from any command becomes one red line and its exit code."""
     try:
-        app(standalone_mode=False)
+        app()
     except UserError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":
