@@ -1,6 +1,6 @@
 """How long `dbt build` takes on a generated shop, foundation and whole project.
 
-    python benchmarks/dbt_build.py --customers 5000 --days 60
+    python benchmarks/bench_dbt_build.py --customers 5000 --days 60
 
 Generates the shop into a temporary DuckDB file, then times `dbt build` of the
 foundation (staging, identity stitching, core marts: models and their tests)

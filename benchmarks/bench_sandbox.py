@@ -1,7 +1,7 @@
 """How fast the ESP sandbox takes in a demo-sized audience, with no connector in
 the way: N records per provider in each provider's largest batch, over real HTTP
 on 127.0.0.1, async jobs polled to the end; then the marketer page and the state
-endpoint at that size. Run: ``python benchmarks/sandbox.py [N]`` (default 5,000).
+endpoint at that size. Run: ``python benchmarks/bench_sandbox.py [N]`` (default 5,000).
 
 Measured 2026-11-23 on the shared 2-core dev machine (load average about 8), N=5,000:
 braze 67 requests 0.93 s; klaviyo 3 requests 1.48 s (spec validation of the 5,000
