@@ -42,6 +42,10 @@ CONTRACT = [
 SENDABLE = " union all ".join(
     f"select person_id, email, audience from audiences.{a} where is_sendable" for a in AUDIENCES
 )
+SENDABLE_OR_NOT = " union all ".join(
+    f"select person_id, email, is_sendable, suppression_reason from audiences.{a}"
+    for a in AUDIENCES
+)
 ALL_ROWS = " union all ".join(
     f"select person_id, audience, is_control, is_sendable, suppression_reason, entered_at"
     f" from audiences.{a}"
@@ -225,6 +229,54 @@ def test_control_groups_are_identical_after_a_rebuild(warehouse_copy):
         con.close()
     warehouse_copy.dbt("run", select=["int_audience_memberships_decided+"])
     assert snapshot() == before
+
+
+def test_people_without_an_email_stay_in_their_audiences_not_sendable(warehouse_copy):
+    """A customer whose email disappears (null) or is blank stays in every audience
+    they were in, with a null email, not sendable, reason missing_email; nobody
+    else's decision changes and no audience loses a row."""
+    decisions = (
+        "select person_id, audience, is_sendable, suppression_reason, is_control"
+        " from intermediate.int_audience_memberships_decided"
+    )
+    before = set(warehouse_copy.query(decisions))
+    # two people of rfm_segments, sendable ones first: they lose their address
+    chosen = [
+        p
+        for (p,) in warehouse_copy.query(
+            "select person_id from audiences.rfm_segments"
+            " order by is_sendable desc, person_id limit 2"
+        )
+    ]
+    assert len(chosen) == 2
+    con = warehouse_copy.connect()
+    try:
+        con.execute("update raw.customers set email = null where customer_id = ?", [chosen[0]])
+        con.execute("update raw.customers set email = '   ' where customer_id = ?", [chosen[1]])
+    finally:
+        con.close()
+    warehouse_copy.dbt(
+        "run", select=["customers", "contact_policy", "int_audience_memberships_decided+"]
+    )
+
+    after = set(warehouse_copy.query(decisions))
+    unchanged = {d for d in before if d[0] not in chosen}
+    assert {d for d in after if d[0] not in chosen} == unchanged
+    theirs = sorted(d for d in after if d[0] in chosen)
+    assert len(theirs) == len([d for d in before if d[0] in chosen]) >= 2
+    assert all(d[2:4] == (False, "missing_email") for d in theirs), theirs
+    rows = warehouse_copy.query(
+        f"select person_id, email, is_sendable, suppression_reason from ({SENDABLE_OR_NOT})"
+        " where person_id in (?, ?)",
+        chosen,
+    )
+    assert len(rows) == len(theirs)
+    assert {(p, e, s, r) for p, e, s, r in rows} == {
+        (p, None, False, "missing_email") for p, *_ in rows
+    }
+    assert warehouse_copy.query(
+        "select count(*) from core.contact_policy where person_id in (?, ?)", chosen
+    ) == [(0,)]
 
 
 def test_cart_items_carry_what_the_email_needs(built_warehouse):
