@@ -1,7 +1,9 @@
 -- RFM scores of every customer with a completed order, 1 (worst) to 5 (best):
--- score = ceil(5 * cume_dist()) over recency_days (descending: fewer days is
--- better), order_count and total_revenue (ascending). Ties share a score, so
--- the scores are stable between builds. fm_score = (f + m) / 2 rounded half up.
+-- score = least(5, 1 + floor(5 * percent_rank())) over recency_days
+-- (descending: fewer days is better), order_count and total_revenue
+-- (ascending). Ties share the score of the bottom of their group, so the
+-- scores are stable between builds and one-time buyers (usually the largest
+-- tie) score F = 1, which is what New Customers, Promising and Lost need. fm_score = (f + m) / 2 rounded half up.
 -- segment from seeds/rfm_segment_map (r_score, fm_score). recency_days: whole
 -- days from the last completed order's date to the as_of date.
 -- entered_at = the last completed order (what the scores are anchored on).
@@ -21,9 +23,9 @@ summaries as (
 scored as (
     select
         summaries.*,
-        cast(ceil(5 * cume_dist() over (order by summaries.recency_days desc)) as integer) as r_score,
-        cast(ceil(5 * cume_dist() over (order by summaries.order_count)) as integer) as f_score,
-        cast(ceil(5 * cume_dist() over (order by summaries.total_revenue)) as integer) as m_score
+        {{ rfm_score('summaries.recency_days desc') }} as r_score,
+        {{ rfm_score('summaries.order_count') }} as f_score,
+        {{ rfm_score('summaries.total_revenue') }} as m_score
     from summaries
 ),
 
