@@ -43,6 +43,7 @@ from activations.providers.base import (
     Record,
     as_ulid,
 )
+from activations.providers.batches import chunks, outcomes
 from activations.providers.http import ApiClient, json_size, no_retry_after, plain
 
 MAX_BATCH_BYTES = 500 * 1024
@@ -190,21 +191,21 @@ class CustomerIoProvider:
             rejected.update(self._batch(ready, [self.identify_entry(r) for r in ready]))
             accepted = [r for r in ready if r.key not in rejected]
             self._segment(destination, accepted, "add_customers")
-        return _outcomes(batch, rejected, self)
+        return outcomes(batch, rejected, self.person_id)
 
     def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
             return []
         self._segment(destination, batch, "remove_customers")
-        return _outcomes(batch, {}, self)
+        return outcomes(batch, {}, self.person_id)
 
     def _segment(self, destination: str, records: Sequence[Record], action: str) -> None:
         if not destination.strip():
             raise UserError(
                 "customerio destination is empty", hint="set it to the manual segment id"
             )
-        for start in range(0, len(records), MAX_SEGMENT_IDS):
-            ids = [self.person_id(r) for r in records[start : start + MAX_SEGMENT_IDS]]
+        for chunk in chunks(records, MAX_SEGMENT_IDS):
+            ids = [self.person_id(r) for r in chunk]
             if ids:
                 body: dict[str, Any] = {"ids": ids}
                 params = {"id_type": "email"} if self.identifier == "email" else None
@@ -216,18 +217,7 @@ class CustomerIoProvider:
         if not batch:
             return []
         rejected = self._batch(batch, [self.event_entry(destination, r) for r in batch])
-        return _outcomes(batch, rejected, self)
+        return outcomes(batch, rejected, self.person_id)
 
     def close(self) -> None:
         self.http.close()
-
-
-def _outcomes(
-    batch: Sequence[Record], rejected: dict[str, str], provider: CustomerIoProvider
-) -> list[Outcome]:
-    return [
-        Outcome(r.key, "rejected", reason=rejected[r.key])
-        if r.key in rejected
-        else Outcome(r.key, "confirmed", destination_id=provider.person_id(r))
-        for r in batch
-    ]

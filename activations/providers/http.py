@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from activations.delivery.jobs import poll_until
 from activations.providers.base import (
     DeliveryReport,
     PermanentError,
@@ -142,7 +143,8 @@ def no_retry_after(response: httpx.Response) -> float | None:
 
 class ApiClient:
     """One provider's HTTP client. ``request`` returns the answer for 2xx (and any
-    status listed in ``passthrough``) and raises the framework's errors otherwise."""
+    status listed in ``passthrough``) and raises the framework's errors otherwise;
+    ``poll_job`` waits for an asynchronous job (options ``poll_interval``, ``job_timeout``)."""
 
     def __init__(
         self,
@@ -161,6 +163,8 @@ class ApiClient:
         self.report = report if report is not None else DeliveryReport()
         self._retry_after = retry_after
         self._secrets = secret_variants(settings.api_key)
+        self.poll_interval = float(settings.options.get("poll_interval", 1.0))
+        self.job_timeout = float(settings.options.get("job_timeout", 900.0))
         self.client = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
             headers=dict(headers or {}),
@@ -220,6 +224,16 @@ class ApiClient:
             # a rate-limit reset says nothing about an outage: only a Retry-After counts
             raise TransientError(message, retry_after=retry_after_seconds(response), status=status)
         raise PermanentError(message, status=status)
+
+    def poll_job(self, path: str, is_done: Callable[[Any], bool], what: str) -> Any:
+        """``GET path`` (its JSON) until ``is_done(answer)``; that last answer."""
+        return poll_until(
+            lambda: self.json(self.request("GET", path)),
+            is_done,
+            interval=self.poll_interval,
+            timeout=self.job_timeout,
+            what=what,
+        )
 
     def error_text(self, response: httpx.Response) -> str:
         text = response.text.strip().replace("\n", " ")

@@ -38,7 +38,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from activations.delivery.jobs import poll_until
 from activations.providers.base import (
     DeliveryReport,
     Limits,
@@ -47,6 +46,7 @@ from activations.providers.base import (
     Record,
     TransientError,
 )
+from activations.providers.batches import chunks, id_or_name, known_ids
 from activations.providers.http import (
     ApiClient,
     encode_json,
@@ -111,8 +111,6 @@ class KlaviyoProvider:
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
         self.report = DeliveryReport()
-        self.poll_interval = float(settings.options.get("poll_interval", 1.0))
-        self.job_timeout = float(settings.options.get("job_timeout", 900.0))
         self.http = ApiClient(
             "klaviyo",
             settings,
@@ -165,13 +163,11 @@ class KlaviyoProvider:
             return self._list_ids[destination]
 
     def _find_or_create_list(self, destination: str) -> str:
-        found = None
-        for item in self._pages("/api/lists"):
-            if item.get("id") == destination:
-                found = item["id"]
-                break
-            if (item.get("attributes") or {}).get("name") == destination and found is None:
-                found = item["id"]
+        found = id_or_name(
+            self._pages("/api/lists"),
+            destination,
+            lambda item: (item.get("attributes") or {}).get("name"),
+        )
         if found is None:
             body = {"data": {"type": "list", "attributes": {"name": destination}}}
             found = self.http.json(self._request("POST", "/api/lists", body=body))["data"]["id"]
@@ -188,15 +184,13 @@ class KlaviyoProvider:
         ]
         job_id = job["id"]
         self.report.job_ids.append(job_id)
-        final = poll_until(
-            lambda: self.http.json(self._request("GET", f"/api/profile-bulk-import-jobs/{job_id}"))[
-                "data"
-            ],
-            lambda j: (j.get("attributes") or {}).get("status") in ("complete", "cancelled"),
-            interval=self.poll_interval,
-            timeout=self.job_timeout,
+        final = self.http.poll_job(
+            f"/api/profile-bulk-import-jobs/{job_id}",
+            lambda a: (
+                (a["data"].get("attributes") or {}).get("status") in ("complete", "cancelled")
+            ),
             what=f"klaviyo import job {job_id}",
-        )
+        )["data"]
         attributes = final.get("attributes") or {}
         if attributes.get("status") == "cancelled":
             raise TransientError(f"klaviyo import job {job_id} was cancelled")
@@ -237,10 +231,8 @@ class KlaviyoProvider:
     def profile_ids(self, batch: Sequence[Record]) -> dict[str, str]:
         """Record key -> Klaviyo profile id: from state, else looked up by email
         (``GET /api/profiles?filter=any(email,[...])``, 100 emails a call)."""
-        ids = {r.key: r.destination_id for r in batch if r.destination_id}
-        pending = [r for r in batch if r.key not in ids and r.email]
-        for start in range(0, len(pending), 100):
-            chunk = pending[start : start + 100]
+        ids, pending = known_ids(batch)
+        for chunk in chunks(pending, 100):
             emails = ",".join('"' + (r.email or "").replace('"', '\\"') + '"' for r in chunk)
             by_email = {r.email: r.key for r in chunk}
             params = {"filter": f"any(email,[{emails}])", "page[size]": 100}
@@ -291,8 +283,7 @@ class KlaviyoProvider:
         return {"type": "event", "attributes": attributes}
 
     def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
-        for start in range(0, len(batch), MAX_EVENTS_JOB):
-            chunk = batch[start : start + MAX_EVENTS_JOB]
+        for chunk in chunks(batch, MAX_EVENTS_JOB):
             entries = []
             for r in chunk:
                 profile: dict[str, Any] = {"external_id": r.key}

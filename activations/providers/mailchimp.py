@@ -47,6 +47,7 @@ from activations.providers.base import (
     ProviderSettings,
     Record,
 )
+from activations.providers.batches import id_or_name, outcomes
 from activations.providers.http import ApiClient, flat_value, json_size, no_retry_after, plain
 
 MAX_MEMBERS = 500
@@ -162,14 +163,9 @@ class MailchimpProvider:
     def list_id(self, list_ref: str) -> str:
         with self._lock:
             if list_ref not in self._lists:
-                found = None
-                for item in self._pages("/lists", "lists"):
-                    if item.get("id") == list_ref or (
-                        item.get("name") == list_ref and found is None
-                    ):
-                        found = item["id"]
-                        if item.get("id") == list_ref:
-                            break
+                found = id_or_name(
+                    self._pages("/lists", "lists"), list_ref, lambda item: item.get("name")
+                )
                 if found is None:
                     found = self._create_list(list_ref)
                 self._lists[list_ref] = str(found)
@@ -282,7 +278,7 @@ class MailchimpProvider:
                     rejected[key] = _error_text(error)
             accepted = [r for r in sendable if r.key not in rejected]
             rejected.update(self._segment_change(list_id, tag, accepted, "members_to_add"))
-        return _outcomes(batch, rejected)
+        return outcomes(batch, rejected, _member_id)
 
     def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
@@ -293,7 +289,7 @@ class MailchimpProvider:
         rejected = self._segment_change(
             list_id, tag, with_email, "members_to_remove", tolerate_absent=True
         )
-        return _outcomes(batch, rejected)
+        return outcomes(batch, rejected, _member_id)
 
     def _segment_change(
         self,
@@ -352,7 +348,7 @@ class MailchimpProvider:
             )
             if response.status_code >= 400:
                 rejected[record.key] = _error_text(self.http.json(response))
-        return _outcomes(batch, rejected)
+        return outcomes(batch, rejected, _member_id)
 
     def close(self) -> None:
         self.http.close()
@@ -374,12 +370,6 @@ def _error_text(error: dict[str, Any]) -> str:
     return "; ".join(str(p) for p in parts if p) or "rejected by Mailchimp"
 
 
-def _outcomes(batch: Sequence[Record], rejected: dict[str, str]) -> list[Outcome]:
-    return [
-        Outcome(r.key, "rejected", reason=rejected[r.key])
-        if r.key in rejected
-        else Outcome(
-            r.key, "confirmed", destination_id=subscriber_hash(r.email) if r.email else None
-        )
-        for r in batch
-    ]
+def _member_id(record: Record) -> str | None:
+    """Mailchimp's member id: the MD5 of the lowercased email."""
+    return subscriber_hash(record.email) if record.email else None

@@ -43,11 +43,10 @@ import datetime as dt
 import io
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from activations.delivery.jobs import poll_until
 from activations.providers.base import (
     DeliveryReport,
     Limits,
@@ -57,6 +56,7 @@ from activations.providers.base import (
     Record,
     TransientError,
 )
+from activations.providers.batches import chunks, id_or_name, known_ids
 from activations.providers.http import (
     ApiClient,
     encode_json,
@@ -131,8 +131,6 @@ class SendGridProvider:
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
         self.report = DeliveryReport()
-        self.poll_interval = float(settings.options.get("poll_interval", 1.0))
-        self.job_timeout = float(settings.options.get("job_timeout", 900.0))
         self.http = ApiClient(
             "sendgrid",
             settings,
@@ -151,19 +149,17 @@ class SendGridProvider:
                 self._lists[destination] = self._find_or_create_list(destination)
             return self._lists[destination]
 
-    def _find_or_create_list(self, destination: str) -> str:
-        found = None
+    def _lists_pages(self) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] | None = {"page_size": 1000}
         path: str | None = "/v3/marketing/lists"
         while path:
             page = self.http.json(self.http.request("GET", path, params=params))
-            for item in page.get("result") or []:
-                if item.get("id") == destination:
-                    return str(item["id"])
-                if item.get("name") == destination and found is None:
-                    found = str(item["id"])
+            yield from page.get("result") or []
             path = (page.get("_metadata") or {}).get("next")
             params = None
+
+    def _find_or_create_list(self, destination: str) -> str:
+        found = id_or_name(self._lists_pages(), destination, lambda item: item.get("name"))
         if found:
             return found
         created = self.http.json(
@@ -230,13 +226,9 @@ class SendGridProvider:
             self.http.json(self.http.request("PUT", "/v3/marketing/contacts", body=body))["job_id"]
         )
         self.report.job_ids.append(job_id)
-        job = poll_until(
-            lambda: self.http.json(
-                self.http.request("GET", f"/v3/marketing/contacts/imports/{job_id}")
-            ),
+        job = self.http.poll_job(
+            f"/v3/marketing/contacts/imports/{job_id}",
             lambda j: j.get("status") in ("completed", "errored", "failed"),
-            interval=self.poll_interval,
-            timeout=self.job_timeout,
             what=f"sendgrid import job {job_id}",
         )
         status = job.get("status")
@@ -292,10 +284,8 @@ class SendGridProvider:
 
     def contact_ids(self, batch: Sequence[Record]) -> dict[str, str]:
         """Record key -> SendGrid contact id, by state or by email search (100 a call)."""
-        ids = {r.key: r.destination_id for r in batch if r.destination_id}
-        pending = [r for r in batch if r.key not in ids and r.email]
-        for start in range(0, len(pending), MAX_IDENTIFIERS):
-            chunk = pending[start : start + MAX_IDENTIFIERS]
+        ids, pending = known_ids(batch)
+        for chunk in chunks(pending, MAX_IDENTIFIERS):
             response = self.http.request(
                 "POST",
                 "/v3/marketing/contacts/search/identifiers/email",
@@ -317,8 +307,8 @@ class SendGridProvider:
             return []
         list_id = self.list_id(destination)
         ids = self.contact_ids(batch)
-        for start in range(0, len(batch), MAX_IDENTIFIERS):
-            chunk = [ids[r.key] for r in batch[start : start + MAX_IDENTIFIERS] if r.key in ids]
+        for part in chunks(batch, MAX_IDENTIFIERS):
+            chunk = [ids[r.key] for r in part if r.key in ids]
             if chunk:
                 answer = self.http.json(
                     self.http.request(
