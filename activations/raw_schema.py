@@ -114,7 +114,9 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("email", "varchar"),
         ("campaign_id", "varchar"),  # campaigns.campaign_id (campaign or flow)
         ("variant", "varchar"),  # A | B | null
-        ("event_type", "varchar"),  # sent | delivered | opened | clicked | bounced | spam | unsubscribed
+        # sent | delivered | opened | clicked | bounced | spam | unsubscribed | held_out
+        # (held_out: the program's trigger fired, the person is in its control group, no email)
+        ("event_type", "varchar"),
         ("bounce_type", "varchar"),  # hard | soft, only for bounced
         ("url", "varchar"),  # clicked link, only for clicked
         ("provider", "varchar"),  # braze | klaviyo | mailchimp | sendgrid | customerio | generator

@@ -30,6 +30,18 @@ Realism targets (checked by tests/activations/generator on 2,000 customers x 60 
 - clicks lead to visits (utm_medium=email) and sometimes orders within days; coupons
   (5/10/15 EUR or 10%) are redeemed 15-30% of the time;
 - chatbot conversations (some unresolved), anonymous visits tied to people by identify calls.
+
+The email history agrees with the contact policy (``holdout``, ``email``):
+
+- control groups: every program but the newsletter holds out the people whose
+  ``control_bucket(customer_id, program)`` (the dbt macro, md5-based) is below the
+  program's ``control_share`` in ``dbt_project/seeds/audience_policies.csv``. They get
+  none of its emails, coupons or email-caused visits; the trigger is recorded as one
+  ``held_out`` email event (no fake send), which ``int_program_members_reconstructed``
+  counts as program entry, so ``program_lift`` compares real treated and control groups;
+- hand-over at ``end``: flow messages due in the last 24 hours, birthday emails for
+  birthdays from the end date on (the 7-day lookahead) and reminders of coupons that
+  expire after ``end`` are left unsent, for the product to send at ``as_of = end``.
 """
 
 from __future__ import annotations

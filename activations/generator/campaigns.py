@@ -145,6 +145,14 @@ class Campaigns:
         )
 
     @property
+    def program_names(self) -> np.ndarray:
+        return np.array([p.program for p in self.programs], dtype=object)
+
+    @property
+    def kind_is_flow(self) -> np.ndarray:
+        return np.array([p.kind == "flow" for p in self.programs], dtype=bool)
+
+    @property
     def open_factor(self) -> np.ndarray:
         return np.array([p.open_factor for p in self.programs])
 

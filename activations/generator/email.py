@@ -13,6 +13,18 @@ after they unsubscribed, hard-bounced or complained. Per message:
 
 Clicks bring people back to the shop (utm_medium=email), and coupons sent by
 email are redeemed 15-30% of the time.
+
+Control groups (see ``holdout``): a person in a program's control group gets
+none of its emails; the trigger is recorded as a ``held_out`` message (one
+``held_out`` event, no delivery, no coupon, no click, so no email-caused visit
+or order). That is the causal effect the ``program_lift`` metric measures.
+
+Hand-over at ``end`` (the product is the one about to send): flow messages due
+in the last ``UNSENT_HOURS`` hours before ``end`` are not sent (nor held out),
+and neither are birthday emails of birthdays within the birthday audience's
+lookahead (``BIRTHDAY_LOOKAHEAD_DAYS`` from the end date) nor reminders of
+coupons that expire after ``end`` (inside the coupon audience's lookahead), so
+the audiences have sendable people at ``as_of = end``.
 """
 
 from __future__ import annotations
@@ -23,12 +35,26 @@ import numpy as np
 
 from activations.generator.campaigns import FLOW_INDEX, Campaigns
 from activations.generator.consent import Subscriptions
+from activations.generator.holdout import held_out
 from activations.generator.orders import Lookup
 from activations.generator.people import NO_BIRTH_DAY, People
 from activations.generator.sessions import NEVER
 from activations.generator.timeline import DAY, Timeline
 
-EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "bounced", "spam", "unsubscribed")
+EVENT_TYPES = (
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "bounced",
+    "spam",
+    "unsubscribed",
+    "held_out",
+)
+# the hand-over at `end`: must match the audience vars in dbt_project.yml (# audiences)
+UNSENT_HOURS = 24
+BIRTHDAY_LOOKAHEAD_DAYS = 7  # birthday_lookahead_days
+COUPON_LOOKAHEAD_DAYS = 3  # coupon_expiry_lookahead_days
 
 
 @dataclass
@@ -120,8 +146,10 @@ def _birthdays(people: People, timeline: Timeline) -> tuple[np.ndarray, np.ndarr
         anniversary = (np.datetime64(f"{year:04d}", "Y").astype("datetime64[M]") + month).astype(
             "datetime64[D]"
         ) + day
-        send = anniversary.astype("datetime64[s]").astype(np.int64) - 7 * DAY + 8 * 3600
-        ok = (send >= timeline.start_s) & (send < timeline.end_s)
+        day_s = anniversary.astype("datetime64[s]").astype(np.int64)
+        send = day_s - BIRTHDAY_LOOKAHEAD_DAYS * DAY + 8 * 3600
+        # birthdays from the end date on are in the audience's lookahead: left to the product
+        ok = (send >= timeline.start_s) & (day_s < timeline.end_s // DAY * DAY)
         cust.append(known[ok])
         when.append(send[ok])
     return np.concatenate(cust), np.concatenate(when)
@@ -202,7 +230,10 @@ def flow_sends(
         parts.append(sends_of(campaigns, c, everyone, np.full(len(people), campaigns.sent_s[c])))
 
     sends = Sends.concat(parts)
-    return sends.take(np.flatnonzero(sends.send_s < timeline.end_s))
+    # campaigns went out as scheduled; flow messages of the last hours are the product's to send
+    flow = campaigns.kind_is_flow[sends.campaign]
+    due = np.where(flow, timeline.end_s - UNSENT_HOURS * 3600, timeline.end_s)
+    return sends.take(np.flatnonzero(sends.send_s < due))
 
 
 @dataclass
@@ -217,6 +248,7 @@ class Messages:
     clicked_s: np.ndarray
     unsubscribed_s: np.ndarray
     spam_s: np.ndarray
+    held_out: np.ndarray  # bool: the person is in the program's control group, nothing sent
 
     def __len__(self) -> int:
         return len(self.sends)
@@ -255,21 +287,23 @@ def deliver(
     may_end: bool = True,
     ended_before: np.ndarray | None = None,
 ) -> Messages:
-    """Keep consented sends, draw each message's fate, stop mailing people who opted out."""
+    """Keep consented sends, hold out control groups, draw each message's fate, stop
+    mailing people who opted out."""
     eligible = subs.confirmed_s[sends.cust] <= sends.send_s
     if ended_before is not None:
         eligible &= sends.send_s < ended_before[sends.cust]
     sends = sends.take(np.flatnonzero(eligible))
     n = len(sends)
     c = sends.campaign
+    control = held_out(people.number, sends.cust, campaigns.program_names[c])
     ab = campaigns.ab_kind[c]
-    variant = np.where(ab > 0, 1 + (rng.random(n) < 0.5), 0)
+    variant = np.where((ab > 0) & ~control, 1 + (rng.random(n) < 0.5), 0)
     roll = rng.random(n)
     invalid = ~people.email_valid[sends.cust]
-    hard = invalid | (roll < 0.002)
-    soft = ~hard & (roll < 0.011)
+    hard = ~control & (invalid | (roll < 0.002))
+    soft = ~control & ~hard & (roll < 0.011)
     bounced = np.select([hard, soft], [2, 1], 0)
-    delivered = bounced == 0
+    delivered = (bounced == 0) & ~control
     end = timeline.end_s
 
     def moment(mask: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -306,6 +340,7 @@ def deliver(
         clicked_s=clicked_s,
         unsubscribed_s=unsubscribed_s,
         spam_s=spam_s,
+        held_out=control,
     )
     if not may_end:
         return messages

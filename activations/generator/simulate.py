@@ -15,6 +15,7 @@ from activations.generator.campaigns import FLOW_INDEX, Campaigns
 from activations.generator.catalog import Catalog
 from activations.generator.consent import ConsentLog, Subscriptions, consent_log, subscribe
 from activations.generator.email import (
+    COUPON_LOOKAHEAD_DAYS,
     Behaviour,
     Coupons,
     Messages,
@@ -225,10 +226,13 @@ def simulate_chunk(
     )
     ended_cust, ended_status, ended_s = ended_by(messages, len(people))
     coupons = issue_coupons(rng, messages, timeline)
-    # reminders three days before unredeemed coupons expire (these never end a subscription)
-    remind = coupons.expires_s - 3 * DAY
+    # reminders three days before unredeemed coupons expire (these never end a subscription);
+    # coupons still open at the end are inside the coupon audience's lookahead: the product's
+    remind = coupons.expires_s - COUPON_LOOKAHEAD_DAYS * DAY
     todo = np.flatnonzero(
-        (remind < coupons.redeem_s) & (remind < timeline.end_s) & (remind > coupons.issued_s)
+        (remind < coupons.redeem_s)
+        & (coupons.expires_s <= timeline.end_s)
+        & (remind > coupons.issued_s)
     )
     ended_at = np.full(len(people), NEVER, dtype=np.int64)
     ended_at[ended_cust] = ended_s

@@ -524,7 +524,8 @@ class Writer:
         n = len(m)
         s = m.sends
         moments = [
-            ("sent", np.arange(n), s.send_s),
+            ("sent", np.flatnonzero(~m.held_out), s.send_s),
+            ("held_out", np.flatnonzero(m.held_out), s.send_s),
             ("delivered", np.flatnonzero(m.delivered_s < NEVER), m.delivered_s),
             ("bounced", np.flatnonzero(m.bounced > 0), s.send_s + 5),
             ("opened", np.flatnonzero(m.opened_s < NEVER), m.opened_s),

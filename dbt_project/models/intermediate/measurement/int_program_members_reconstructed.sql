@@ -1,7 +1,9 @@
 {#- Who entered each program, and when, reconstructed from history: one row
-    per person and program, entered at the first email the program sent them.
+    per person and program, entered at the first email the program sent them
+    or, for people in its control group, the first 'held_out' event (the ESP's
+    record that the trigger fired and no email went out).
     Audience tables are snapshots "as of" now, so past membership is taken
-    from the sends. The control flag is the deterministic hash of person and
+    from the email events. The control flag is the deterministic hash of person and
     program (metrics_hash_bucket) below var lift_control_share, the same kind of
     hold-out the contact policy applies; see _metrics__models.yml for what that
     means on data where the control group really was held out. -#}
@@ -18,7 +20,7 @@ sends as (
     inner join {{ ref('stg_esp__campaigns') }} as campaigns
         on events.campaign_id = campaigns.campaign_id
     where
-        events.event_type = 'sent'
+        events.event_type in ('sent', 'held_out')
         and events.customer_id is not null
         and campaigns.program is not null
     group by events.customer_id, campaigns.program
