@@ -1,31 +1,17 @@
-"""An ESP sandbox and the webhook receiver, both real servers on 127.0.0.1,
-and a scratch warehouse with a tiny raw.customers."""
+"""The webhook receiver, a real server on 127.0.0.1, and a scratch warehouse with
+a tiny raw.customers (the ESP sandbox is ../conftest.py's ``sandbox``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 from consent_helpers import Receiver
 
 from activations.raw_schema import create_raw_schema_sql
-from activations.sandbox.server import serve_in_thread
 from activations.webhooks.app import create_app
-
-
-@pytest.fixture(scope="module")
-def esp_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with serve_in_thread(state_path=tmp_path_factory.mktemp("consent_sandbox")) as server:
-        yield server
-
-
-@pytest.fixture
-def sandbox(esp_sandbox: Any) -> Any:
-    esp_sandbox.reset()
-    return esp_sandbox
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import uvicorn
+from sandbox_syncs import fast_options
 
 from activations.consent.credentials import provider_settings
 from activations.providers.base import ProviderSettings
@@ -16,8 +17,7 @@ from activations.providers.base import ProviderSettings
 
 def settings_for(sandbox: Any, name: str) -> ProviderSettings:
     settings = provider_settings(name, sandbox.base_url)
-    options = {"poll_interval": 0.01, **({"list": "Shop"} if name == "mailchimp" else {})}
-    return dataclasses.replace(settings, options=options)
+    return dataclasses.replace(settings, options=fast_options(name))
 
 
 class Receiver:

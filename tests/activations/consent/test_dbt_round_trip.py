@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from consent_helpers import settings_for
+from sandbox_syncs import run_and_close, sandbox_credentials
 
 from activations import engine
-from activations.consent.credentials import SANDBOX_KEYS
 from activations.consent.pull import pull
 from activations.specs import SyncSpec
 
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _sync(warehouse: Any, spec: SyncSpec) -> engine.RunReport:
-    conn = warehouse.connect()
-    try:
-        report = engine.run(spec, conn, env={"DBT_ROUND_TRIP_KEY": SANDBOX_KEYS[spec.provider]})
-    finally:
-        conn.close()
-    report.raise_for_status()
-    return report
+    return run_and_close(warehouse.connect(), spec, "DBT_ROUND_TRIP_KEY")
 
 
 def test_unsubscribe_pulled_back_is_excluded_by_the_contact_policy(warehouse_copy, sandbox) -> None:
@@ -45,11 +39,7 @@ def test_unsubscribe_pulled_back_is_excluded_by_the_contact_policy(warehouse_cop
         mode="mirror",
         fields={"coupon_value": "coupon_value", "recency": "recency_bucket"},
         guards={"max_removal_share": 1.0},
-        credentials={
-            "api_key_env": "DBT_ROUND_TRIP_KEY",
-            "base_url": sandbox.url("klaviyo"),
-            "options": {"poll_interval": 0.01},
-        },
+        credentials=sandbox_credentials(sandbox, "klaviyo", "DBT_ROUND_TRIP_KEY"),
     )
     first = _sync(warehouse_copy, spec)
     assert first.confirmed == len(sendable)

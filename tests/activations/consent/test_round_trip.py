@@ -12,9 +12,9 @@ from typing import Any
 import duckdb
 import pytest
 from consent_helpers import Receiver, settings_for
+from sandbox_syncs import run_and_close, sandbox_credentials
 
 from activations import engine
-from activations.consent.credentials import SANDBOX_KEYS, SANDBOX_PATHS
 from activations.consent.pull import pull
 from activations.specs import SyncSpec
 from activations.webhooks.app import create_app
@@ -72,7 +72,6 @@ def shop(tmp_path: Path) -> Path:
 
 
 def _spec(sandbox: Any, name: str) -> SyncSpec:
-    options = {"poll_interval": 0.01, **({"list": "Shop"} if name == "mailchimp" else {})}
     return SyncSpec(
         name=f"newsletter_{name}",
         audience="demo.newsletter",
@@ -81,22 +80,12 @@ def _spec(sandbox: Any, name: str) -> SyncSpec:
         mode="mirror",
         fields={"first_name": "first_name"},
         guards={"max_removal_share": 1.0},
-        credentials={
-            "api_key_env": "ROUND_TRIP_KEY",
-            "base_url": sandbox.base_url + SANDBOX_PATHS.get(name, f"/{name}"),
-            "options": options,
-        },
+        credentials=sandbox_credentials(sandbox, name, "ROUND_TRIP_KEY"),
     )
 
 
 def _sync(shop: Path, spec: SyncSpec) -> engine.RunReport:
-    conn = duckdb.connect(str(shop))
-    try:
-        report = engine.run(spec, conn, env={"ROUND_TRIP_KEY": SANDBOX_KEYS[spec.provider]})
-    finally:
-        conn.close()
-    report.raise_for_status()
-    return report
+    return run_and_close(duckdb.connect(str(shop)), spec, "ROUND_TRIP_KEY")
 
 
 def _members(sandbox: Any, name: str, destination: str) -> dict[str, Any]:

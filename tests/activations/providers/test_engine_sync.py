@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 import pytest
 from connector_helpers import DESTINATION, ESPS, member_emails
+from sandbox_syncs import run_and_close, sandbox_credentials
 
 from activations import engine
-from activations.consent.credentials import SANDBOX_KEYS, SANDBOX_PATHS
 from activations.specs import SyncSpec
 
 # "dan@shop.c0m" passes the planner's email check, and every ESP refuses it (no
@@ -41,7 +41,6 @@ def warehouse(tmp_path: Path) -> Path:
 def _spec(
     sandbox: Any, name: str, mode: str = "mirror", destination: str | None = None
 ) -> SyncSpec:
-    options = {"poll_interval": 0.01, **({"list": "Shop"} if name == "mailchimp" else {})}
     return SyncSpec(
         name=f"vips_{name}_{mode}",
         audience="demo.vips",
@@ -50,22 +49,12 @@ def _spec(
         mode=mode,
         fields={"first_name": "first_name", "ltv": "ltv"},
         guards={"max_removal_share": 1.0, "max_rejects_share": 1.0, "max_attempts": 3},
-        credentials={
-            "api_key_env": "ENGINE_TEST_KEY",
-            "base_url": sandbox.base_url + SANDBOX_PATHS.get(name, f"/{name}"),
-            "options": options,
-        },
+        credentials=sandbox_credentials(sandbox, name, "ENGINE_TEST_KEY"),
     )
 
 
 def _run(path: Path, spec: SyncSpec) -> engine.RunReport:
-    conn = duckdb.connect(str(path))
-    try:
-        report = engine.run(spec, conn, env={"ENGINE_TEST_KEY": SANDBOX_KEYS[spec.provider]})
-    finally:
-        conn.close()
-    report.raise_for_status()
-    return report
+    return run_and_close(duckdb.connect(str(path)), spec, "ENGINE_TEST_KEY")
 
 
 def _rejects(path: Path, sync: str) -> list[tuple]:
