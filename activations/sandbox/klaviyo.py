@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import Headers
@@ -34,6 +35,8 @@ from activations.sandbox.common import (
 from activations.sandbox.core import ProviderSpec, Sandbox, Webhook
 from activations.sandbox.limits import Decision, throttled_headers
 from activations.sandbox.store import Contact, ListRow
+
+T = TypeVar("T")
 
 NAME = "klaviyo"
 MEDIA = "application/vnd.api+json"
@@ -308,6 +311,34 @@ def list_resource(request: Request, row: ListRow) -> dict[str, Any]:
     }
 
 
+def collection(
+    request: Request,
+    items: Sequence[T],
+    render: Callable[[Sequence[T]], list[Any]],
+    *,
+    default: int = 20,
+    maximum: int = 100,
+) -> JSONResponse:
+    """The page of ``items`` the request asks for (``page[cursor]``, ``page[size]``),
+    rendered, with its JSON:API links."""
+    offset, size = page_params(request, default=default, maximum=maximum)
+    return JSONResponse(
+        {
+            "data": render(items[offset : offset + size]),
+            "links": {
+                "self": str(request.url),
+                "next": next_link(request, offset, size, len(items)),
+                "prev": None,
+            },
+        },
+        media_type=MEDIA,
+    )
+
+
+def profile_identifiers(ids: Sequence[str]) -> list[dict[str, str]]:
+    return [{"type": "profile", "id": i} for i in ids]
+
+
 def ensure_list(sb: Sandbox, list_id: str) -> ListRow:
     row = sb.store.get_list(NAME, list_id)
     if row is None:
@@ -490,18 +521,12 @@ def build(sb: Sandbox) -> ProviderSpec:
         match = re.fullmatch(r'equals\(name,"(.*)"\)', request.query_params.get("filter", ""))
         if match:
             rows = [r for r in rows if r.name == match.group(1)]
-        offset, size = page_params(request, default=10, maximum=10)
-        page = rows[offset : offset + size]
-        return JSONResponse(
-            {
-                "data": [list_resource(request, r) for r in page],
-                "links": {
-                    "self": str(request.url),
-                    "next": next_link(request, offset, size, len(rows)),
-                    "prev": None,
-                },
-            },
-            media_type=MEDIA,
+        return collection(
+            request,
+            rows,
+            lambda page: [list_resource(request, r) for r in page],
+            default=10,
+            maximum=10,
         )
 
     @router.post("/api/lists")
@@ -524,20 +549,14 @@ def build(sb: Sandbox) -> ProviderSpec:
     async def list_profiles(request: Request, list_id: str) -> JSONResponse:
         if sb.store.get_list(NAME, list_id) is None:
             raise not_found(f"A list with id {list_id} does not exist.")
-        ids = sb.store.member_ids(NAME, list_id)
-        offset, size = page_params(request, default=20, maximum=100)
-        contacts = sb.store.contacts(NAME, ids=ids[offset : offset + size])
         subs = "subscriptions" in request.query_params.get("additional-fields[profile]", "")
-        return JSONResponse(
-            {
-                "data": [profile_resource(request, c, subscriptions=subs) for c in contacts],
-                "links": {
-                    "self": str(request.url),
-                    "next": next_link(request, offset, size, len(ids)),
-                    "prev": None,
-                },
-            },
-            media_type=MEDIA,
+        return collection(
+            request,
+            sb.store.member_ids(NAME, list_id),
+            lambda page: [
+                profile_resource(request, c, subscriptions=subs)
+                for c in sb.store.contacts(NAME, ids=page)
+            ],
         )
 
     @router.get("/api/lists/{list_id}/relationships/profiles")
@@ -548,7 +567,7 @@ def build(sb: Sandbox) -> ProviderSpec:
         offset, size = page_params(request, default=20, maximum=1000)
         return JSONResponse(
             {
-                "data": [{"type": "profile", "id": i} for i in ids[offset : offset + size]],
+                "data": profile_identifiers(ids[offset : offset + size]),
                 "links": {
                     "self": str(request.url),
                     "next": next_link(request, offset, size, len(ids)),
@@ -653,35 +672,13 @@ def build(sb: Sandbox) -> ProviderSpec:
     async def import_errors(request: Request, job_id: str) -> JSONResponse:
         job = finished_job(job_id)
         errors = job["payload"]["errors"] if job["done"] else []
-        offset, size = page_params(request, default=20, maximum=100)
-        return JSONResponse(
-            {
-                "data": errors[offset : offset + size],
-                "links": {
-                    "self": str(request.url),
-                    "next": next_link(request, offset, size, len(errors)),
-                    "prev": None,
-                },
-            },
-            media_type=MEDIA,
-        )
+        return collection(request, errors, list)
 
     @router.get("/api/profile-bulk-import-jobs/{job_id}/relationships/profiles")
     async def import_profile_ids(request: Request, job_id: str) -> JSONResponse:
         job = finished_job(job_id)
         ids = job["result"].get("profile_ids", []) if job["done"] else []
-        offset, size = page_params(request, default=20, maximum=100)
-        return JSONResponse(
-            {
-                "data": [{"type": "profile", "id": i} for i in ids[offset : offset + size]],
-                "links": {
-                    "self": str(request.url),
-                    "next": next_link(request, offset, size, len(ids)),
-                    "prev": None,
-                },
-            },
-            media_type=MEDIA,
-        )
+        return collection(request, ids, profile_identifiers)
 
     @router.get("/api/profiles")
     async def get_profiles(request: Request) -> JSONResponse:
@@ -691,21 +688,11 @@ def build(sb: Sandbox) -> ProviderSpec:
             contacts = sb.store.contacts_where(NAME, column, values)
         else:
             contacts = sb.store.contacts(NAME)
-        offset, size = page_params(request, default=20, maximum=100)
         subs = "subscriptions" in request.query_params.get("additional-fields[profile]", "")
-        return JSONResponse(
-            {
-                "data": [
-                    profile_resource(request, c, subscriptions=subs)
-                    for c in contacts[offset : offset + size]
-                ],
-                "links": {
-                    "self": str(request.url),
-                    "next": next_link(request, offset, size, len(contacts)),
-                    "prev": None,
-                },
-            },
-            media_type=MEDIA,
+        return collection(
+            request,
+            contacts,
+            lambda page: [profile_resource(request, c, subscriptions=subs) for c in page],
         )
 
     @router.post("/api/events")
