@@ -380,15 +380,28 @@ class Coupons:
         return len(self.cust)
 
 
-def issue_coupons(rng: np.random.Generator, messages: Messages, timeline: Timeline) -> Coupons:
-    """A coupon per delivered coupon-bearing message; redeemed mostly by people who opened it."""
+def issue_coupons(
+    rng: np.random.Generator,
+    messages: Messages,
+    timeline: Timeline,
+    buys_anyway: Lookup | None = None,
+) -> Coupons:
+    """A coupon per delivered coupon-bearing message; redeemed mostly by people who opened it,
+    and by people who were going to order while it is valid anyway (``buys_anyway``: their
+    orders without email; those redeem it on that order, see simulate)."""
     s = messages.sends
     idx = np.flatnonzero((s.coupon_value > 0) & (messages.delivered_s < NEVER))
     n = len(idx)
     issued = messages.delivered_s[idx]
     expires = issued + s.coupon_days[idx] * DAY
     opened = messages.opened_s[idx] < NEVER
-    redeems = rng.random(n) < np.where(opened, 0.5, 0.1)
+    anyway = (
+        buys_anyway.any_between(s.cust[idx], issued, expires)
+        if buys_anyway is not None
+        else np.zeros(n, dtype=bool)
+    )
+    p_redeem = np.where(opened, np.where(anyway, 0.7, 0.3), np.where(anyway, 0.4, 0.04))
+    redeems = rng.random(n) < p_redeem
     after = np.where(opened, messages.opened_s[idx], issued) + (
         rng.exponential(2.0, n) * DAY
     ).astype(np.int64)

@@ -27,6 +27,8 @@ from activations.generator.email import (
 )
 from activations.generator.events import EventRows, expand, logins
 from activations.generator.orders import (
+    SPAN,
+    Lookup,
     Orders,
     build_orders,
     cart_subtotals,
@@ -68,6 +70,7 @@ class Chunk:
     messages: Messages
     coupons: Coupons
     coupon_order: np.ndarray  # local order index that redeemed each coupon, or -1
+    end_s: int  # the end of the history: nothing (not even a late receipt) happens after it
 
 
 def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
@@ -120,11 +123,54 @@ def _behaviour(
     )
 
 
+def _orders_without_email(sessions: Sessions, per_lines: np.ndarray) -> Lookup:
+    ordered = np.flatnonzero(sessions.order & is_purchase(sessions.kind))
+    placed = sessions.order_s(per_lines)[ordered]
+    base = int(placed.min(initial=0)) - 1000 * DAY
+    return Lookup(sessions.cust[ordered], placed, base)
+
+
+def _ride_on_organic_orders(
+    sessions: Sessions, per_lines: np.ndarray, coupons: Coupons
+) -> np.ndarray:
+    """Coupons redeemed on an order the person was placing anyway (in place).
+
+    A coupon that will be redeemed goes on the person's first organic order placed
+    while it is valid, if there is one (at most one coupon per order): a discount,
+    not an extra order. Only the others bring a coupon visit. This keeps the effect
+    of coupon emails moderate, as measured against control groups. Returns whether
+    each coupon rides on an organic order.
+    """
+    riding = np.zeros(len(coupons), dtype=bool)
+    ordered = np.flatnonzero(sessions.order & is_purchase(sessions.kind) & (sessions.coupon < 0))
+    todo = np.flatnonzero(coupons.redeem_s < NEVER)
+    if not len(ordered) or not len(todo):
+        return riding
+    placed = sessions.order_s(per_lines)[ordered]
+    base = int(min(placed.min(), coupons.issued_s.min())) - 1
+    keys = sessions.cust[ordered].astype(np.int64) * SPAN + (placed - base)
+    sort = np.argsort(keys, kind="stable")
+    keys, ordered, placed = keys[sort], ordered[sort], placed[sort]
+    cust = coupons.cust[todo].astype(np.int64) * SPAN
+    idx = np.searchsorted(keys, cust + (coupons.issued_s[todo] - base), side="right")
+    hit = idx < len(keys)
+    idx = np.minimum(idx, len(keys) - 1)
+    hit &= keys[idx] < cust + (coupons.expires_s[todo] - base)
+    todo, idx = todo[hit], idx[hit]
+    _, first = np.unique(idx, return_index=True)  # one coupon per order
+    todo, idx = todo[first], idx[first]
+    sessions.coupon[ordered[idx]] = todo
+    coupons.redeem_s[todo] = placed[idx]
+    riding[todo] = True
+    return riding
+
+
 def _email_sessions(
     rng: np.random.Generator,
     people: People,
     messages: Messages,
     coupons: Coupons,
+    riding: np.ndarray,
 ) -> Sessions:
     """Visits caused by email: clicks (some complete the reminded cart), follow-ups, coupons."""
     m = messages
@@ -180,7 +226,7 @@ def _email_sessions(
         source=0,
     )
 
-    red = np.flatnonzero(coupons.redeem_s < NEVER)
+    red = np.flatnonzero((coupons.redeem_s < NEVER) & ~riding)
     redeem = new_sessions(
         rng,
         people,
@@ -225,7 +271,8 @@ def simulate_chunk(
         timeline,
     )
     ended_cust, ended_status, ended_s = ended_by(messages, len(people))
-    coupons = issue_coupons(rng, messages, timeline)
+    coupons = issue_coupons(rng, messages, timeline, _orders_without_email(sessions, per_lines))
+    riding = _ride_on_organic_orders(sessions, per_lines, coupons)
     # reminders three days before unredeemed coupons expire (these never end a subscription);
     # coupons still open at the end are inside the coupon audience's lookahead: the product's
     remind = coupons.expires_s - COUPON_LOOKAHEAD_DAYS * DAY
@@ -250,7 +297,7 @@ def simulate_chunk(
     consents = consent_log(subs, ended_cust, ended_status, ended_s)
 
     n_carts = int(sessions.cart.max(initial=-1)) + 1
-    caused = _email_sessions(rng, people, messages, coupons)
+    caused = _email_sessions(rng, people, messages, coupons, riding)
     more_lines = fill_carts(rng, caused, people, catalog, n_carts)
     sessions = Sessions.concat([sessions, caused])
     lines = Lines.concat([lines, more_lines])
@@ -282,4 +329,5 @@ def simulate_chunk(
         messages=messages,
         coupons=coupons,
         coupon_order=coupon_order,
+        end_s=timeline.end_s,
     )

@@ -370,7 +370,8 @@ class Writer:
                 "user_id": self._customer_ids(chunk).take(user),
                 "event": _labels(e.code, EVENT_NAMES),
                 "t": _ts(e.t),
-                "received": _ts(e.t + delay),
+                # the collector has received everything it holds by the end
+                "received": _ts(np.minimum(e.t + delay, np.maximum(chunk.end_s - 1, e.t))),
                 "code": pa.array(e.code, pa.int64()),
                 "product": _opt(e.product, e.product >= 0, pa.int64()),
                 "quantity": pa.array(e.quantity, pa.int64()),
