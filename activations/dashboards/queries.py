@@ -24,6 +24,10 @@ REQUIRED_MARTS = (
     "coupon_performance",
     "chatbot_metrics",
 )
+#: marts the page shows when they are there
+OPTIONAL_MARTS = ("sync_health",)
+#: every metric mart the page reads: what its Dagster asset follows
+MARTS_READ = REQUIRED_MARTS + OPTIONAL_MARTS
 
 Row = dict[str, Any]
 

@@ -6,23 +6,12 @@ class from the real annotation.)
 
 import dagster as dg
 
+from activations.dashboards.queries import MARTS_READ
 from activations.dashboards.render import render_dashboard
 from activations.paths import PROJECT_ROOT
 
 #: the dbt metric marts the page reads (asset keys: metrics/<model>, the schema folder)
-METRIC_MARTS = (
-    "attributed_orders",
-    "program_revenue",
-    "campaign_performance",
-    "campaign_ab_tests",
-    "coupon_performance",
-    "program_lift",
-    "newsletter_funnel",
-    "newsletter_growth",
-    "newsletter_unsubscribes_by_tenure",
-    "chatbot_metrics",
-    "sync_health",
-)
+METRIC_MARTS = MARTS_READ
 
 
 class DashboardConfig(dg.Config):

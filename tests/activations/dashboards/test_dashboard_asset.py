@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from activations.paths import DBT_PROJECT_DIR
 from orchestration.defs.dashboards.assets import (
     METRIC_MARTS,
     DashboardConfig,
@@ -25,3 +26,6 @@ def test_asset_follows_every_metric_mart():
     spec = email_programs_dashboard.specs_by_key[dg.AssetKey(["dashboards", "email_programs"])]
     assert {d.asset_key for d in spec.deps} == {dg.AssetKey(["metrics", m]) for m in METRIC_MARTS}
     assert email_programs_dashboard.op.pool == "duckdb"
+    # the page's own list of the marts it reads is every model in marts/metrics
+    models = {p.stem for p in (DBT_PROJECT_DIR / "models" / "marts" / "metrics").glob("*.sql")}
+    assert set(METRIC_MARTS) == models
