@@ -12,14 +12,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from shop import DBT_VARS, generate_shop
 
 from activations import dbt
-from activations.generator import generate
-from activations.raw_schema import create_raw_schema_sql
 
 FOUNDATION = ["path:models/staging", "path:models/intermediate/identity", "customers", "orders"]
 
@@ -30,15 +27,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--whole", action="store_true", help="also build the whole project")
     args = parser.parse_args()
-    end = datetime(2026, 6, 30, 12)
     with tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp:
         path = Path(tmp) / "warehouse.duckdb"
-        con = duckdb.connect(str(path))
-        for statement in create_raw_schema_sql():
-            con.execute(statement)
         started = time.perf_counter()
-        counts = generate(con, customers=args.customers, days=args.days, seed=7, end=end)
-        con.close()
+        counts = generate_shop(path, customers=args.customers, days=args.days)
         seconds = time.perf_counter() - started
         print(f"generate: {sum(counts.values()):,} raw rows in {seconds:.1f}s")
         steps = [("foundation", FOUNDATION)] + ([("whole project", [])] if args.whole else [])
@@ -47,7 +39,7 @@ def main() -> None:
             run = dbt.build(
                 warehouse=path,
                 select=select,
-                vars={"as_of": end.strftime("%Y-%m-%d %H:%M:%S")},
+                vars=DBT_VARS,
                 target_path=Path(tmp) / "target",
                 extra_args=["--indirect-selection", "buildable"],
                 quiet=True,

@@ -15,15 +15,12 @@ import argparse
 import resource
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from shop import DBT_VARS, generate_shop
 
 from activations import dbt
 from activations.dashboards import render_dashboard
-from activations.generator import generate
-from activations.raw_schema import create_raw_schema_sql
 
 METRICS_LAYER = ["path:models/intermediate/measurement", "path:models/marts/metrics"]
 
@@ -33,20 +30,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20000)
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args()
-    end = datetime(2026, 6, 30, 12)
-    dbt_vars = {"as_of": end.strftime("%Y-%m-%d %H:%M:%S")}
     with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
         path = Path(tmp) / "warehouse.duckdb"
-        con = duckdb.connect(str(path))
-        for statement in create_raw_schema_sql():
-            con.execute(statement)
-        counts = generate(con, customers=args.customers, days=args.days, seed=7, end=end)
-        con.close()
+        counts = generate_shop(path, customers=args.customers, days=args.days)
         print(
             f"generate: {sum(counts.values()):,} raw rows ({args.customers:,} customers, "
             f"{counts['orders']:,} orders, {counts['email_events']:,} email events)"
         )
-        common = {"warehouse": path, "vars": dbt_vars, "target_path": Path(tmp) / "target"}
+        common = {"warehouse": path, "vars": DBT_VARS, "target_path": Path(tmp) / "target"}
         dbt.run_dbt(
             "build",
             select=[f"+{s}" for s in METRICS_LAYER],
