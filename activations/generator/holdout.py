@@ -72,6 +72,21 @@ def customer_id(number: int) -> str:
     return f"cus_{number:08d}"
 
 
+def buckets(numbers: np.ndarray, audience: str) -> np.ndarray:
+    """``control_bucket(customer_id(n), audience)`` for each global customer number ``n``,
+    about three times faster than calling it (bytes in, the digest's first two bytes out)."""
+    suffix = f":{audience}".encode()
+    md5 = hashlib.md5
+    return np.fromiter(
+        (
+            int.from_bytes(md5(b"cus_%08d" % n + suffix).digest()[:2], "big")
+            for n in numbers.tolist()
+        ),
+        dtype=np.int64,
+        count=len(numbers),
+    )
+
+
 def held_out(numbers: np.ndarray, people: np.ndarray, programs: np.ndarray) -> np.ndarray:
     """Whether each (person, program) pair is in that program's control group.
 
@@ -87,10 +102,6 @@ def held_out(numbers: np.ndarray, people: np.ndarray, programs: np.ndarray) -> n
             continue
         rows = np.flatnonzero(programs == program)
         who = np.unique(people[rows])
-        limit = share * BUCKETS
-        control = np.array(
-            [control_bucket(customer_id(int(numbers[p])), str(program)) < limit for p in who],
-            dtype=bool,
-        )
+        control = buckets(numbers[who], str(program)) < share * BUCKETS
         out[rows] = np.isin(people[rows], who[control])
     return out
