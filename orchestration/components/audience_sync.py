@@ -101,22 +101,36 @@ def _rejects_over(spec: SyncSpec, report: RunReport) -> bool:
     )
 
 
+def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunReport:
+    """One engine run of ``spec``; a user mistake (a bad declaration, a missing
+    secret) fails the step with its one clear message."""
+    try:
+        with warehouse.connection() as conn:
+            return engine.run(spec, conn, **options)
+    except UserError as exc:
+        raise dg.Failure(description=str(exc)) from None
+
+
 def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
     """The plan asset (with its blocking guards check) and the delivery asset."""
     plan_key, deliver_key = sync_plan_key(spec.name), sync_key(spec.name)
     tags = {"provider": spec.provider, "mode": spec.mode}
     about = spec.description or f"{spec.audience} to {spec.provider} {spec.destination!r}"
     where = str(spec.source.file) if spec.source.line else "inline"
+    # both steps: one writer on the warehouse (pool), run as soon as upstream changes
+    shared: dict[str, Any] = {
+        "group_name": GROUP,
+        "owners": OWNERS,
+        "kinds": {spec.provider, "python"},
+        "tags": tags,
+        "pool": "duckdb",
+        "automation_condition": dg.AutomationCondition.eager(),
+    }
 
     @dg.asset(
         key=plan_key,
         deps=[audience_key],
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={spec.provider, "python"},
-        tags=tags,
-        pool="duckdb",
-        automation_condition=dg.AutomationCondition.eager(),
+        **shared,
         description=f"Plan of sync {spec.name} ({about}): what the next run would "
         f"add, change and remove, checked against its guards. Declared in {where}.",
         check_specs=[
@@ -129,11 +143,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
         ],
     )
     def plan_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        try:
-            with warehouse.connection() as conn:
-                report = engine.run(spec, conn, dry_run=True)
-        except UserError as exc:
-            raise dg.Failure(description=str(exc)) from None
+        report = _run(spec, warehouse, dry_run=True)
         tripped = [g for g in report.guards if not g.passed]
         check = dg.AssetCheckResult(
             check_name=GUARDS_CHECK,
@@ -148,12 +158,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
     @dg.asset(
         key=deliver_key,
         deps=[plan_key],
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={spec.provider, "python"},
-        tags=tags,
-        pool="duckdb",
-        automation_condition=dg.AutomationCondition.eager(),
+        **shared,
         description=f"Sync {spec.name}: {about} ({spec.mode}). Declared in {where}.",
         check_specs=[
             dg.AssetCheckSpec(
@@ -164,11 +169,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
         ],
     )
     def deliver_asset(config: SyncConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        try:
-            with warehouse.connection() as conn:
-                report = engine.run(spec, conn, force=config.force)
-        except UserError as exc:
-            raise dg.Failure(description=str(exc)) from None
+        report = _run(spec, warehouse, force=config.force)
         metadata = delivery_metadata(spec, report)
         over = _rejects_over(spec, report)
         if report.status == "blocked":
