@@ -182,6 +182,14 @@ def _columns(built_warehouse, schema: str, table: str) -> list[str]:
     return [name for (name,) in rows]
 
 
+def _table_type(built_warehouse, schema: str, table: str) -> list[tuple[str]]:
+    return built_warehouse.query(
+        "select table_type from information_schema.tables"
+        " where table_schema = ? and table_name = ?",
+        [schema, table],
+    )
+
+
 def test_full_build_passes_with_data_and_unit_tests(built_warehouse):
     run = built_warehouse.build
     assert run is not None
@@ -203,12 +211,7 @@ def test_every_raw_table_has_rows(built_warehouse):
 
 @pytest.mark.parametrize("model", sorted(STAGING_CONTRACT))
 def test_staging_model_is_a_view_with_contracted_columns(built_warehouse, model):
-    kind = built_warehouse.query(
-        "select table_type from information_schema.tables"
-        " where table_schema = 'staging' and table_name = ?",
-        [model],
-    )
-    assert kind == [("VIEW",)]
+    assert _table_type(built_warehouse, "staging", model) == [("VIEW",)]
     columns = _columns(built_warehouse, "staging", model)
     missing = [c for c in STAGING_CONTRACT[model] if c not in columns]
     assert not missing, f"{model} lacks {missing}"
@@ -216,12 +219,7 @@ def test_staging_model_is_a_view_with_contracted_columns(built_warehouse, model)
 
 @pytest.mark.parametrize("mart", sorted(CORE_CONTRACT))
 def test_core_mart_is_a_table_with_contracted_columns(built_warehouse, mart):
-    kind = built_warehouse.query(
-        "select table_type from information_schema.tables"
-        " where table_schema = 'core' and table_name = ?",
-        [mart],
-    )
-    assert kind == [("BASE TABLE",)]
+    assert _table_type(built_warehouse, "core", mart) == [("BASE TABLE",)]
     columns = _columns(built_warehouse, "core", mart)
     assert [c for c in CORE_CONTRACT[mart] if c not in columns] == []
 
