@@ -21,21 +21,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from activations.consent.signals import Landed, Signal, land, parse_time
+from activations.consent.signals import Landed, Signal, first_time, land
 from activations.errors import UserError
 from activations.providers.base import ProviderSettings
 from activations.providers.http import ApiClient
 
 Reader = Callable[[ApiClient], Iterator[Signal]]
 PAGE = 500
-
-
-def _when(*values: object) -> dt.datetime:
-    for value in values:
-        parsed = parse_time(value)
-        if parsed is not None:
-            return parsed
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def braze(http: ApiClient) -> Iterator[Signal]:
@@ -58,7 +50,7 @@ def braze(http: ApiClient) -> Iterator[Signal]:
                     "braze",
                     str(item.get("email") or ""),
                     kind,
-                    _when(item.get(stamp)),
+                    first_time(item.get(stamp)),
                     bounce_type="hard" if kind == "bounced" else None,
                 )
             if len(emails) < PAGE:
@@ -87,12 +79,12 @@ def klaviyo(http: ApiClient) -> Iterator[Signal]:
             for suppression in marketing.get("suppression") or []:
                 kind = _KLAVIYO_REASONS.get(str(suppression.get("reason") or "").upper())
                 if kind:
-                    kinds.setdefault(kind, _when(suppression.get("timestamp")))
+                    kinds.setdefault(kind, first_time(suppression.get("timestamp")))
             if (
                 str(marketing.get("consent") or "").upper() == "UNSUBSCRIBED"
                 and "unsubscribed" not in kinds
             ):
-                kinds["unsubscribed"] = _when(
+                kinds["unsubscribed"] = first_time(
                     marketing.get("consent_timestamp"), attrs.get("updated")
                 )
             for kind, when in kinds.items():
@@ -128,7 +120,7 @@ def mailchimp(http: ApiClient) -> Iterator[Signal]:
                         "mailchimp",
                         str(m.get("email_address") or ""),
                         kind,  # type: ignore[arg-type]
-                        _when(m.get("last_changed"), m.get("timestamp_opt")),
+                        first_time(m.get("last_changed"), m.get("timestamp_opt")),
                         bounce_type="hard" if kind == "bounced" else None,
                         campaign_id=None,
                     )
@@ -153,7 +145,7 @@ def sendgrid(http: ApiClient) -> Iterator[Signal]:
                     "sendgrid",
                     str(row.get("email") or ""),
                     kind,  # type: ignore[arg-type]
-                    _when(row.get("created")),
+                    first_time(row.get("created")),
                     bounce_type="hard" if kind == "bounced" else None,
                 )
             if len(rows) < PAGE:
@@ -165,7 +157,9 @@ def customerio(http: ApiClient) -> Iterator[Signal]:
     answer = http.json(http.request("GET", "/api/v1/customers", params={"unsubscribed": "true"}))
     for c in answer.get("customers") or []:
         if c.get("email") and str(c.get("unsubscribed")).lower() in ("true", "1"):
-            yield Signal("customerio", str(c["email"]), "unsubscribed", _when(c.get("updated_at")))
+            yield Signal(
+                "customerio", str(c["email"]), "unsubscribed", first_time(c.get("updated_at"))
+            )
 
 
 READERS: dict[str, Reader] = {

@@ -87,6 +87,16 @@ def parse_time(value: object) -> dt.datetime | None:
         return None
 
 
+def first_time(*values: object) -> dt.datetime:
+    """The first of ``values`` that reads as a time (``parse_time``), else now (UTC,
+    to the second): a signal is landed even when the ESP sent no usable time."""
+    for value in values:
+        parsed = parse_time(value)
+        if parsed is not None:
+            return parsed
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
 def _id(prefix: str, *parts: object) -> str:
     digest = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode())
     return f"{prefix}_{digest.hexdigest()[:24]}"

@@ -23,13 +23,12 @@ answers 400); events of kinds that matter to nobody here are skipped.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from activations.consent.signals import Signal, parse_time
+from activations.consent.signals import Signal, first_time
 
 Parser = Callable[[bytes, str], list[Signal]]
 
@@ -39,14 +38,6 @@ def _json(body: bytes) -> Any:
         return json.loads(body or b"null")
     except ValueError as exc:
         raise ValueError(f"body is not JSON ({exc.msg} at character {exc.pos})") from None
-
-
-def _time(*values: object) -> dt.datetime:
-    for value in values:
-        parsed = parse_time(value)
-        if parsed is not None:
-            return parsed
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _str(value: object) -> str | None:
@@ -82,7 +73,7 @@ def braze(body: bytes, content_type: str) -> list[Signal]:
                     "braze",
                     email,
                     kind[0],
-                    _time(event.get("time")),  # type: ignore[arg-type]
+                    first_time(event.get("time")),  # type: ignore[arg-type]
                     bounce_type=kind[1],
                     url=_str(props.get("url")),
                     campaign_id=_str(props.get("campaign_id")),
@@ -129,7 +120,7 @@ def klaviyo(body: bytes, content_type: str) -> list[Signal]:
                     "klaviyo",
                     email,
                     kind[0],
-                    _time(attrs.get("datetime"), attrs.get("timestamp")),  # type: ignore[arg-type]
+                    first_time(attrs.get("datetime"), attrs.get("timestamp")),  # type: ignore[arg-type]
                     bounce_type=kind[1],
                     url=_str(props.get("URL") or props.get("url")),
                     campaign_id=_str(props.get("$message") or props.get("campaign_id")),
@@ -164,7 +155,7 @@ def mailchimp(body: bytes, content_type: str) -> list[Signal]:
             "mailchimp",
             email,
             kind,
-            _time(fields.get("fired_at")),  # type: ignore[arg-type]
+            first_time(fields.get("fired_at")),  # type: ignore[arg-type]
             bounce_type=bounce,
             campaign_id=_str(fields.get("data[campaign_id]")),
             provider_event_id=":".join(
@@ -202,7 +193,7 @@ def sendgrid(body: bytes, content_type: str) -> list[Signal]:
                 "sendgrid",
                 email,
                 kind[0],
-                _time(event.get("timestamp")),  # type: ignore[arg-type]
+                first_time(event.get("timestamp")),  # type: ignore[arg-type]
                 bounce_type=bounce,
                 url=_str(event.get("url")),
                 message_id=_str(event.get("sg_message_id")),
@@ -237,7 +228,7 @@ def customerio(body: bytes, content_type: str) -> list[Signal]:
                     "customerio",
                     email,
                     kind[0],
-                    _time(event.get("timestamp")),  # type: ignore[arg-type]
+                    first_time(event.get("timestamp")),  # type: ignore[arg-type]
                     bounce_type=kind[1],
                     url=_str(data.get("href")),
                     campaign_id=_str(data.get("campaign_id")),
