@@ -17,11 +17,10 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 
 from activations.sandbox.common import (
-    BadJson,
     Reply,
     bearer,
+    body_reader,
     iso,
-    json_body,
     norm_email,
     parse_time,
     valid_email,
@@ -297,11 +296,7 @@ def paged(request: Request, rows: list[dict[str, Any]], key: str) -> list[dict[s
 def build(sb: Sandbox) -> ProviderSpec:
     router = APIRouter()
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            return await json_body(request)
-        except BadJson as exc:
-            raise Reply(fatal(400, f"Invalid JSON: {exc}")) from exc
+    body_of = body_reader(lambda text: Reply(fatal(400, f"Invalid JSON: {text}")))
 
     @router.post("/users/track")
     async def track(request: Request) -> JSONResponse:

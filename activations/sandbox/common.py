@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import string
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,19 @@ async def json_body(request: Request, *, kind: type = dict) -> Any:
     if not isinstance(body, kind):
         raise BadJson(f"body must be a JSON {'object' if kind is dict else 'array'}")
     return body
+
+
+def body_reader(error: Callable[[str], Exception]) -> Callable[[Request], Awaitable[Any]]:
+    """A router's ``body_of``: the request's JSON object, or ``error(message)`` raised,
+    an answer in the provider's own error shape."""
+
+    async def body_of(request: Request) -> Any:
+        try:
+            return await json_body(request)
+        except BadJson as exc:
+            raise error(str(exc)) from exc
+
+    return body_of
 
 
 class Reply(Exception):

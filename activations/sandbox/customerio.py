@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 
-from activations.sandbox.common import BadJson, Reply, basic, json_body, norm_email, valid_email
+from activations.sandbox.common import Reply, basic, body_reader, norm_email, valid_email
 from activations.sandbox.core import ProviderSpec, Sandbox, Webhook
 from activations.sandbox.limits import Decision
 from activations.sandbox.store import Contact, ListRow
@@ -194,11 +194,7 @@ def summarize(sb: Sandbox, limit: int) -> dict[str, Any]:
 def build(sb: Sandbox) -> ProviderSpec:
     router = APIRouter()
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            return await json_body(request)
-        except BadJson as exc:
-            raise Reply(meta_error(400, str(exc))) from exc
+    body_of = body_reader(lambda text: Reply(meta_error(400, text)))
 
     def event(contact: Contact, name: Any, data: Any, event_id: Any, timestamp: Any) -> str | None:
         if not isinstance(name, str) or not name or len(name.encode()) > 100:

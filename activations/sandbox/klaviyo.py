@@ -21,10 +21,9 @@ from starlette.responses import JSONResponse, Response
 
 from activations.sandbox import validation
 from activations.sandbox.common import (
-    BadJson,
     Reply,
+    body_reader,
     iso,
-    json_body,
     next_link,
     page_params,
     parse_time,
@@ -509,11 +508,7 @@ def build(sb: Sandbox) -> ProviderSpec:
 
     router = APIRouter(dependencies=[Depends(guard)])
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            return await json_body(request)
-        except BadJson as exc:
-            raise invalid(str(exc), pointer="/") from exc
+    body_of = body_reader(lambda text: invalid(text, pointer="/"))
 
     @router.get("/api/lists")
     async def get_lists(request: Request) -> JSONResponse:

@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 
 from activations.sandbox import mailchimp_batches
-from activations.sandbox.common import BadJson, Reply, basic, bearer, iso, json_body, md5_email
+from activations.sandbox.common import Reply, basic, bearer, body_reader, iso, md5_email
 from activations.sandbox.common import valid_email as email_ok
 from activations.sandbox.core import ProviderSpec, Sandbox, Webhook
 from activations.sandbox.limits import Decision
@@ -272,11 +272,7 @@ def summarize(sb: Sandbox, limit: int) -> dict[str, Any]:
 def build(sb: Sandbox) -> ProviderSpec:
     router = APIRouter(prefix="/3.0")
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            return await json_body(request)
-        except BadJson as exc:
-            raise invalid(f"The request body could not be parsed: {exc}") from exc
+    body_of = body_reader(lambda text: invalid(f"The request body could not be parsed: {text}"))
 
     def count_offset(request: Request, default: int = 10) -> tuple[int, int]:
         try:

@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from activations.sandbox import validation
-from activations.sandbox.common import BadJson, Reply, bearer, iso, json_body, valid_email
+from activations.sandbox.common import Reply, bearer, body_reader, iso, valid_email
 from activations.sandbox.core import ProviderSpec, Sandbox, Webhook
 from activations.sandbox.limits import Decision, throttled_headers
 from activations.sandbox.store import Contact, ListRow
@@ -276,11 +276,7 @@ def build(sb: Sandbox) -> ProviderSpec:
 
     router = APIRouter(dependencies=[Depends(guard)])
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            return await json_body(request)
-        except BadJson as exc:
-            raise bad(str(exc)) from exc
+    body_of = body_reader(bad)
 
     @router.put("/v3/marketing/contacts")
     async def upsert(request: Request) -> JSONResponse:
