@@ -6,20 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
-from consent_helpers import Receiver
+from consent_helpers import Receiver, raw_warehouse
 
-from activations.raw_schema import create_raw_schema_sql
 from activations.webhooks.app import create_app
 
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "warehouse.duckdb"
-    conn = duckdb.connect(str(path))
-    for statement in create_raw_schema_sql():
-        conn.execute(statement)
+    conn = raw_warehouse(path)
     conn.execute(
         "insert into raw.customers (customer_id, email, first_name) values "
         "('c_1', '  Person0@Example.com ', 'Ann'), ('c_2', 'someone@example.com', 'Bo')"

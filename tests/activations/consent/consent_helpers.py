@@ -6,13 +6,24 @@ import dataclasses
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import uvicorn
 from sandbox_syncs import fast_options
 
 from activations.consent.credentials import provider_settings
 from activations.providers.base import ProviderSettings
+from activations.raw_schema import create_raw_schema_sql
+
+
+def raw_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a new DuckDB file at ``path`` holding the empty raw landing schema."""
+    conn = duckdb.connect(str(path))
+    for statement in create_raw_schema_sql():
+        conn.execute(statement)
+    return conn
 
 
 def settings_for(sandbox: Any, name: str) -> ProviderSettings:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pytest
+from consent_helpers import raw_warehouse
 
 from activations.consent.signals import Signal, land, parse_time
 from activations.raw_schema import create_raw_schema_sql
@@ -54,9 +54,7 @@ def _check(rows_consents, rows_events) -> None:
 
 
 def test_landing_twice_adds_nothing_on_duckdb(tmp_path: Path) -> None:
-    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    for statement in create_raw_schema_sql():
-        conn.execute(statement)
+    conn = raw_warehouse(tmp_path / "w.duckdb")
     conn.execute("insert into raw.customers (customer_id, email) values ('c_1', 'ANN@example.com')")
     first = land(conn, SIGNALS)
     again = land(conn, SIGNALS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from consent_helpers import Receiver, settings_for
+from consent_helpers import Receiver, raw_warehouse, settings_for
 from sandbox_syncs import run_and_close, sandbox_credentials
 
 from activations import engine
@@ -52,11 +52,7 @@ left join latest
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     path = tmp_path / "shop.duckdb"
-    conn = duckdb.connect(str(path))
-    from activations.raw_schema import create_raw_schema_sql
-
-    for statement in create_raw_schema_sql():
-        conn.execute(statement)
+    conn = raw_warehouse(path)
     conn.executemany(
         "insert into raw.customers (customer_id, email, first_name) values (?, ?, ?)", PEOPLE
     )
