@@ -23,17 +23,11 @@ import os
 
 from activations.errors import UserError
 from activations.providers.base import ProviderSettings
+from activations.sandbox.settings import DEFAULT_KEYS, PREFIXES
 
 PROVIDERS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
 
-SANDBOX_KEYS = {
-    "braze": "sandbox-braze-key",
-    "klaviyo": "pk_sandbox_klaviyo",
-    "mailchimp": "sandbox-mailchimp-key-us6",
-    "sendgrid": "SG.sandbox-sendgrid-key",
-    "customerio": "sandbox-site:sandbox-cio-key",
-}
-SANDBOX_PATHS = {"mailchimp": "/mailchimp/3.0"}
+SANDBOX_KEYS = DEFAULT_KEYS
 DEFAULT_URLS = {
     "braze": "https://rest.iad-01.braze.com",
     "klaviyo": "https://a.klaviyo.com",
@@ -89,7 +83,7 @@ def provider_settings(name: str, sandbox_url: str | None = None) -> ProviderSett
     base = os.environ.get(f"{name.upper()}_BASE_URL")
     if sandbox:
         key = key or SANDBOX_KEYS[name]
-        base = base or sandbox + SANDBOX_PATHS.get(name, f"/{name}")
+        base = base or sandbox + PREFIXES[name]
     if not key:
         variable = (
             "CUSTOMERIO_SITE_ID and CUSTOMERIO_API_KEY"

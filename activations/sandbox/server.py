@@ -18,10 +18,7 @@ import uvicorn
 
 from activations.errors import UserError
 from activations.sandbox.app import SandboxApp, create_app
-from activations.sandbox.settings import PROVIDERS, SandboxSettings
-
-PREFIXES = {"braze": "/braze", "klaviyo": "/klaviyo", "mailchimp": "/mailchimp/3.0",
-            "sendgrid": "/sendgrid", "customerio": "/customerio"}
+from activations.sandbox.settings import PREFIXES, PROVIDERS, SandboxSettings
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -9,6 +9,15 @@ from pydantic import BaseModel, Field
 
 PROVIDERS: tuple[str, ...] = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
 
+#: where each ESP's API is mounted: a connector's base_url is the sandbox URL + this
+PREFIXES: dict[str, str] = {
+    "braze": "/braze",
+    "klaviyo": "/klaviyo",
+    "mailchimp": "/mailchimp/3.0",
+    "sendgrid": "/sendgrid",
+    "customerio": "/customerio",
+}
+
 DEFAULT_KEYS: dict[str, str] = {
     "braze": "sandbox-braze-key",
     "klaviyo": "pk_sandbox_klaviyo",
