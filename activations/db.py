@@ -4,20 +4,31 @@ with ``?`` placeholders; the few dialect differences live here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
-
-import pyarrow as pa
 
 Row = tuple[Any, ...]
 
 
-def _column(values: Sequence[Any], type_: pa.DataType | None) -> pa.Array:
-    first = values[0]
-    if first is not None and values.count(first) == len(values):  # e.g. one timestamp
-        return pa.repeat(pa.scalar(first, type=type_), len(values))
-    return pa.array(list(values), type=type_)
+_SEP, _NULL = "\x1e", "\x1f"  # ASCII record and unit separators
+
+
+def _column(values: list[Any], sql_type: str) -> tuple[str, Any]:
+    """One column of a DuckDB bulk insert as (select expression, parameter).
+    Text goes as one string joined by the record separator and split in SQL
+    (one parameter to convert instead of a thousand; None travels as the unit
+    separator); a value that holds either separator, and any other type, goes
+    as a typed list."""
+    if sql_type == "varchar" and _NULL not in values:
+        try:
+            text = _SEP.join(_NULL if v is None else v for v in values)
+        except TypeError:  # not all text
+            text = ""
+        if text and text.count(_SEP) == len(values) - 1:
+            split = "unnest(string_split(?, chr(30)))"
+            return f"nullif({split}, chr(31))", text
+    return f"unnest(cast(? as {sql_type}[]))", values
 
 
 class Db:
@@ -77,50 +88,58 @@ class Db:
         *,
         conflict: Sequence[str] = (),
         update: Sequence[str] = (),
-        types: Sequence[pa.DataType] | None = None,
+        types: Sequence[str] | None = None,
+        constants: Mapping[str, Any] | None = None,
     ) -> None:
-        """Insert many rows at once (an upsert when ``conflict`` names the key).
-        DuckDB gets them as one Arrow table; PostgreSQL through a pipelined
-        executemany."""
+        """Insert many rows in one statement (an upsert when ``conflict`` names
+        the key). ``types`` are the SQL types of ``columns`` (default varchar);
+        ``constants`` are columns with one value for every row (the sync name, a
+        timestamp), bound once instead of repeated per row.
+
+        DuckDB gets each column as one list parameter, unnested in a single
+        ``insert ... select`` (no Arrow: converting Python values to Arrow
+        makes pyarrow import pandas, a second of start-up on every run);
+        PostgreSQL gets a pipelined executemany."""
         if not rows:
             return
-        cols = ", ".join(columns)
+        fixed = dict(constants or {})
+        cols = ", ".join([*columns, *fixed])
         suffix = ""
         if conflict:
             sets = ", ".join(f"{c} = excluded.{c}" for c in update)
             action = f"do update set {sets}" if update else "do nothing"
             suffix = f" on conflict ({', '.join(conflict)}) {action}"
         if self.dialect == "duckdb":
-            arrays = list(zip(*rows, strict=True))
-            schema_types = types or [None] * len(columns)
-            table_data = pa.table(
-                {c: _column(a, t) for c, a, t in zip(columns, arrays, schema_types, strict=True)}
+            sql_types = list(types or ["varchar"] * len(columns))
+            select: list[str] = []
+            params: list[Any] = []
+            for values, sql_type in zip(zip(*rows, strict=True), sql_types, strict=True):
+                expr, param = _column(list(values), sql_type)
+                select.append(expr)
+                params.append(param)
+            select += ["?" for _ in fixed]
+            self.conn.execute(
+                f"insert into {table} ({cols}) select {', '.join(select)}{suffix}",
+                [*params, *fixed.values()],
             )
-            name = "_activations_rows"
-            self.conn.register(name, table_data)
-            try:
-                self.conn.execute(f"insert into {table} ({cols}) select {cols} from {name}{suffix}")
-            finally:
-                self.conn.unregister(name)
         else:
-            marks = ", ".join("?" for _ in columns)
-            self.executemany(f"insert into {table} ({cols}) values ({marks}){suffix}", rows)
+            marks = ", ".join("?" for _ in range(len(columns) + len(fixed)))
+            extra = tuple(fixed.values())
+            self.executemany(
+                f"insert into {table} ({cols}) values ({marks}){suffix}",
+                [(*r, *extra) for r in rows] if extra else rows,
+            )
 
     def delete_keys(self, table: str, sync_name: str, keys: Sequence[str]) -> None:
         """``delete from table where sync_name = ? and record_key in keys``, set-based."""
         if not keys:
             return
         if self.dialect == "duckdb":
-            name = "_activations_keys"
-            self.conn.register(name, pa.table({"k": pa.array(list(keys), type=pa.string())}))
-            try:
-                self.conn.execute(
-                    f"delete from {table} where sync_name = ? and record_key in "
-                    f"(select k from {name})",
-                    [sync_name],
-                )
-            finally:
-                self.conn.unregister(name)
+            self.execute(
+                f"delete from {table} where sync_name = ? and record_key in "
+                "(select unnest(cast(? as varchar[])))",
+                [sync_name, list(keys)],
+            )
         else:
             with self.conn.cursor() as cur:
                 cur.execute(

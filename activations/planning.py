@@ -369,39 +369,48 @@ def _guards(spec: SyncSpec, p: SyncPlan) -> list[GuardVerdict]:
 
 
 def iter_records(
-    db: Db, p: SyncPlan, actions: tuple[str, ...], *, chunk: int = 5000
+    db: Db, p: SyncPlan, actions: tuple[str, ...], *, chunk: int = 20_000
 ) -> Iterator[tuple[str, Record]]:
     """The planned records of ``actions``, read from the plan table in chunks
-    (each chunk fully fetched, so commits may run on ``db`` in between)."""
+    (each chunk fully fetched, so commits may run on ``db`` in between). The
+    idempotency key is computed in the same query (see ``_idempotency``)."""
     n = len(p.columns)
     fsel = "".join(f", f_{i}" for i in range(n))
     marks = ", ".join(f"'{a}'" for a in actions)
+    idem = (
+        "md5(cast(? as varchar) || chr(31) || record_key || chr(31) "
+        "|| coalesce(record_hash, 'None'))"
+    )
+    columns = p.columns
+    name = p.spec.name
     last = 0
     while True:
         rows = db.query(
-            f"select seq, record_key, email, record_hash, destination_id, action{fsel} "
+            f"select seq, record_key, email, record_hash, destination_id, action, {idem}{fsel} "
             f"from {p.table} where seq > ? and action in ({marks}) order by seq limit {chunk}",
-            [last],
+            [name, last],
         )
         if not rows:
             return
         for row in rows:
-            fields = dict(zip(p.columns, row[6:], strict=True))
             yield (
                 row[5],
                 Record(
                     key=row[1],
                     email=row[2],
-                    fields=fields,
+                    fields=dict(zip(columns, row[7:], strict=True)),
                     hash=row[3] or "",
                     destination_id=row[4],
-                    idempotency_key=_idempotency(p.spec.name, row[1], row[3]),
+                    idempotency_key=row[6],
                 ),
             )
         last = rows[-1][0]
 
 
-def _idempotency(sync: str, key: str, record_hash: str) -> str:
+def _idempotency(sync: str, key: str, record_hash: str | None) -> str:
+    """The idempotency key of a record, as ``iter_records`` computes it in SQL:
+    md5 of sync, key and hash joined by the unit separator (a missing hash is
+    written ``None``, as it always was)."""
     import hashlib
 
     return hashlib.md5(f"{sync}\x1f{key}\x1f{record_hash}".encode()).hexdigest()

@@ -322,71 +322,24 @@ def commit_outcomes(
             _delete_keys(db, INFLIGHT, sync_name, [o.key for o in confirmed])
         if confirmed:
             keys = [o.key for o in confirmed]
+            hashes = [by_key[k].hash for k in keys]
             if operation == "remove":
                 _delete_keys(db, STATE, sync_name, keys)
             else:
-                db.insert_rows(
-                    STATE,
-                    [
-                        "sync_name",
-                        "record_key",
-                        "record_hash",
-                        "destination_id",
-                        "email",
-                        "first_confirmed_at",
-                        "last_confirmed_at",
-                        "last_run_id",
-                    ],
-                    [
-                        (
-                            sync_name,
-                            o.key,
-                            by_key[o.key].hash,
-                            o.destination_id or by_key[o.key].destination_id,
-                            by_key[o.key].email,
-                            at,
-                            at,
-                            run_id,
-                        )
-                        for o in confirmed
-                    ],
-                    conflict=("sync_name", "record_key"),
-                    update=(
-                        "record_hash",
-                        "destination_id",
-                        "email",
-                        "last_confirmed_at",
-                        "last_run_id",
-                    ),
-                )
+                _write_state(db, sync_name, run_id, at, confirmed, by_key, actions)
             if clear_rejects:
                 _delete_keys(db, REJECTS, sync_name, keys)
-            action = {"remove": "removed", "event": "sent"}.get(operation)
+            fixed = {"remove": "removed", "event": "sent"}.get(operation)
+            kinds = actions or {}
             db.insert_rows(
                 CHANGELOG,
+                ["record_key", "action", "record_hash", "destination_id"],
                 [
-                    "run_id",
-                    "sync_name",
-                    "record_key",
-                    "action",
-                    "record_hash",
-                    "destination_id",
-                    "reason",
-                    "changed_at",
+                    (o.key, fixed or kinds.get(o.key, "added"), h, o.destination_id)
+                    for o, h in zip(confirmed, hashes, strict=True)
                 ],
-                [
-                    (
-                        run_id,
-                        sync_name,
-                        o.key,
-                        action or (actions or {}).get(o.key, "added"),
-                        by_key[o.key].hash,
-                        o.destination_id,
-                        None,
-                        at,
-                    )
-                    for o in confirmed
-                ],
+                types=["varchar"] * 4,
+                constants={"run_id": run_id, "sync_name": sync_name, "changed_at": at},
             )
         if rejected:
             record_rejects(
@@ -403,6 +356,46 @@ def commit_outcomes(
         if run_counts:
             set_run_counts(db, run_id, dict(run_counts))
     return BatchCommit(confirmed=len(confirmed), rejected=len(rejected))
+
+
+def _write_state(
+    db: Db,
+    sync_name: str,
+    run_id: str,
+    at: datetime,
+    confirmed: Sequence[Outcome],
+    by_key: Mapping[str, Record],
+    actions: Mapping[str, str] | None,
+) -> None:
+    """Confirmed records into ``sync_state``. A record the plan found absent
+    from the state (action ``added``; the run lock keeps it so) is a plain
+    insert, cheaper than an upsert by half; any other is an upsert. Should an
+    ``added`` key be there after all, the primary key refuses the batch and the
+    run fails: it is never written twice."""
+    fixed = {
+        "sync_name": sync_name,
+        "first_confirmed_at": at,
+        "last_confirmed_at": at,
+        "last_run_id": run_id,
+    }
+    kinds = actions or {}
+    fresh: list[tuple[str, str, str | None, str | None]] = []
+    known: list[tuple[str, str, str | None, str | None]] = []
+    for o in confirmed:
+        record = by_key[o.key]
+        row = (o.key, record.hash, o.destination_id or record.destination_id, record.email)
+        (fresh if kinds.get(o.key) == "added" else known).append(row)
+    columns = ["record_key", "record_hash", "destination_id", "email"]
+    db.insert_rows(STATE, columns, fresh, types=["varchar"] * 4, constants=fixed)
+    db.insert_rows(
+        STATE,
+        columns,
+        known,
+        types=["varchar"] * 4,
+        constants=fixed,
+        conflict=("sync_name", "record_key"),
+        update=("record_hash", "destination_id", "email", "last_confirmed_at", "last_run_id"),
+    )
 
 
 def record_rejects(
@@ -437,33 +430,18 @@ def record_rejects(
 
         db.insert_rows(
             REJECTS,
+            ["record_key", "record_hash", "operation", "reason", "attempts", "retryable"],
             [
-                "sync_name",
-                "record_key",
-                "record_hash",
-                "operation",
-                "reason",
-                "attempts",
-                "retryable",
-                "first_rejected_at",
-                "last_rejected_at",
-                "last_run_id",
-            ],
-            [
-                (
-                    sync_name,
-                    key,
-                    h,
-                    operation,
-                    reason,
-                    attempts(key, h),
-                    retryable,
-                    at,
-                    at,
-                    run_id,
-                )
+                (key, h, operation, reason, attempts(key, h), retryable)
                 for key, h, reason, retryable in rows
             ],
+            types=["varchar", "varchar", "varchar", "varchar", "integer", "boolean"],
+            constants={
+                "sync_name": sync_name,
+                "first_rejected_at": at,
+                "last_rejected_at": at,
+                "last_run_id": run_id,
+            },
             conflict=("sync_name", "record_key"),
             update=(
                 "record_hash",
@@ -477,20 +455,16 @@ def record_rejects(
         )
         db.insert_rows(
             CHANGELOG,
-            [
-                "run_id",
-                "sync_name",
-                "record_key",
-                "action",
-                "record_hash",
-                "destination_id",
-                "reason",
-                "changed_at",
-            ],
-            [
-                (run_id, sync_name, key, "rejected", h, None, reason, at)
-                for key, h, reason, _ in rows
-            ],
+            ["record_key", "record_hash", "reason"],
+            [(key, h, reason) for key, h, reason, _ in rows],
+            types=["varchar"] * 3,
+            constants={
+                "run_id": run_id,
+                "sync_name": sync_name,
+                "action": "rejected",
+                "destination_id": None,
+                "changed_at": at,
+            },
         )
 
 

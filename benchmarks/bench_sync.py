@@ -2,6 +2,11 @@
 then a resync after 1% of the rows changed. Compare with docs/peers.md (drt:
 6.5 s first sync and 7.3 s resync in batches of 1,000, resending everything).
 
+Each run also times a bare batch sender against the same sink process: read the
+rows from DuckDB, encode and sign 1,000 per POST, send them one after the other,
+keep no state. That is the floor the sink and this machine allow right now; the
+first sync is reported as a multiple of it.
+
     python benchmarks/bench_sync.py [--rows 100000] [--repeat 3]
 """
 
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import statistics
@@ -20,8 +26,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import httpx
 
 from activations.engine import run
+from activations.providers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from activations.specs import SyncSpec
 
 SECRET = "bench-secret-0123456789"
@@ -61,7 +69,38 @@ def sink_process(log: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
+def bare_sender(con: duckdb.DuckDBPyConnection, sink_url: str, batch: int = 1000) -> float:
+    """Seconds to read the audience and POST it, ``batch`` records a request,
+    signed, sequentially, with no plan, no state and no retries."""
+    started = time.perf_counter()
+    rows = con.execute(
+        "select person_id, lower(trim(email)), cast(cart_value as varchar), cart_items "
+        "from audiences.carts"
+    ).fetchall()
+    with httpx.Client(base_url=sink_url) as client:
+        for start in range(0, len(rows), batch):
+            records = [
+                {"key": k, "email": e, "fields": {"value": v, "items": i}}
+                for k, e, v, i in rows[start : start + batch]
+            ]
+            body = json.dumps(
+                {"destination": "/bare", "operation": "upsert", "records": records}
+            ).encode()
+            stamp = str(int(time.time()))
+            response = client.post(
+                "/bare",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    TIMESTAMP_HEADER: stamp,
+                    SIGNATURE_HEADER: sign(SECRET, stamp, body),
+                },
+            )
+            response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def once(n: int, tmp: Path) -> tuple[float, float, int, int, float]:
     con = duckdb.connect(str(tmp / f"bench-{time.monotonic_ns()}.duckdb"))
     con.execute("create schema audiences")
     con.execute(
@@ -89,6 +128,7 @@ def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
             }
         )
         env = {"S": SECRET, "U": sink_url}
+        bare_s = bare_sender(con, sink_url)
         started = time.perf_counter()
         first = run(spec, con, env=env)
         first_s = time.perf_counter() - started
@@ -101,8 +141,11 @@ def once(n: int, tmp: Path) -> tuple[float, float, int, int]:
     con.close()
     assert first.confirmed == n and second.status == "succeeded"
     assert first.plan is not None
-    print(f"  first sync {first_s:.2f}s (plan {first.plan.seconds:.2f}s), resync {second_s:.2f}s")
-    return first_s, second_s, first.requests, second.confirmed
+    print(
+        f"  bare sender {bare_s:.2f}s; first sync {first_s:.2f}s (plan {first.plan.seconds:.2f}s, "
+        f"{first_s / bare_s:.1f}x the bare sender), resync {second_s:.2f}s"
+    )
+    return first_s, second_s, first.requests, second.confirmed, bare_s
 
 
 def main() -> None:
@@ -116,10 +159,13 @@ def main() -> None:
             results.append(once(args.rows, Path(tmp)))
     first = statistics.median(r[0] for r in results)
     second = statistics.median(r[1] for r in results)
+    bare = statistics.median(r[4] for r in results)
+    ratio = statistics.median(r[0] / r[4] for r in results)
     print(
         f"{args.rows:,} rows to the webhook sink: first sync median {first:.2f}s "
         f"({results[0][2]} requests); 1% resync median {second:.2f}s "
-        f"({results[0][3]:,} records sent), over {args.repeat} runs"
+        f"({results[0][3]:,} records sent); bare sender median {bare:.2f}s, "
+        f"first sync / bare sender median {ratio:.1f}x; over {args.repeat} runs"
     )
 
 

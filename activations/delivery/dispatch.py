@@ -91,15 +91,17 @@ def dispatch(
                     else:
                         on_done(future.result())
 
+        # the next batch is cut (read, encoded) while the full set of requests is
+        # in flight; then it waits for a free slot
         for batch in batches:
-            if error is not None:
-                break
             if batch.oversize:
                 rejected = oversize_outcomes(batch, max_record_bytes)
                 on_done(BatchResult(batch=batch, outcomes=rejected))
                 continue
-            inflight.add(pool.submit(one, batch))
             drain(max(1, concurrency) - 1)
+            if error is not None:
+                break
+            inflight.add(pool.submit(one, batch))
         drain(0)
     if error is not None:
         raise error

@@ -54,6 +54,11 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+# one encoder for every record (json.dumps with ``default`` builds a new one per call);
+# ASCII-only output, so a record's length in characters is its length in bytes
+_ENCODER = json.JSONEncoder(default=_default)
+
+
 def encode_record(record: Record) -> dict[str, Any]:
     return {
         "key": record.key,
@@ -87,16 +92,15 @@ class WebhookProvider:
 
     def record_size(self, record: Record) -> int:
         # encoded once: kept until the batch holding the record is posted
-        text = json.dumps(encode_record(record), default=_default)
+        text = _ENCODER.encode(encode_record(record))
         with self._lock:
             self._encoded[record.key] = text
-        return len(text.encode()) + 1
+        return len(text) + 1
 
     def _post(self, destination: str, operation: str, batch: Sequence[Record]) -> list[Outcome]:
         with self._lock:
             parts = [
-                self._encoded.pop(r.key, None) or json.dumps(encode_record(r), default=_default)
-                for r in batch
+                self._encoded.pop(r.key, None) or _ENCODER.encode(encode_record(r)) for r in batch
             ]
         head = json.dumps({"destination": destination, "operation": operation})[:-1]
         body = (head + ', "records": [' + ", ".join(parts) + "]}").encode()

@@ -1,0 +1,165 @@
+"""The batch commit: state, changelog and rejects written set-based with every
+value intact; a crash keeps what was committed and resends only the rest; no
+pandas on the way; idempotency keys computed in SQL match the reference."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from activations.db import Db
+from activations.engine import run
+from activations.planning import _idempotency, drop, iter_records, plan
+from activations.providers.base import Outcome, Record
+from activations.state import commit_outcomes, ensure_schema
+from tests.activations.engine.conftest import (
+    MemoryDestination,
+    make_audience,
+    people,
+    sink_env,
+    webhook_spec,
+)
+
+
+def test_bulk_insert_keeps_every_text_value_and_null(db) -> None:
+    main = Db(db)
+    main.execute("create table t (a varchar, b varchar, n integer)")
+    rows = [
+        ("x", None, 1),
+        ("", "\x1e", 2),  # the separator itself: that column goes as a list
+        ("\x1f", "é€😀", 3),
+        ("a\x1fb", "", None),
+    ]
+    main.insert_rows("t", ["a", "b", "n"], rows, types=["varchar", "varchar", "integer"])
+    main.insert_rows("t", ["a", "b", "n"], [("", None, 5)], types=["varchar", "varchar", "integer"])
+    main.insert_rows("t", ["a", "b"], [(None, "q"), ("", "r")], constants={"n": 6})
+    assert db.execute("select a, b, n from t order by rowid").fetchall() == [
+        *rows,
+        ("", None, 5),
+        (None, "q", 6),
+        ("", "r", 6),
+    ]
+
+
+def test_batch_commit_writes_state_changelog_and_rejects(db) -> None:
+    main = Db(db)
+    ensure_schema(main)
+    records = [
+        Record(key=f"k{i}", email=f"k{i}@example.com", fields={}, hash=f"h{i}") for i in range(4)
+    ]
+    outcomes = [
+        Outcome("k0", "confirmed", destination_id="d0"),
+        Outcome("k1", "confirmed"),
+        Outcome("k2", "rejected", reason="bad field", retryable=False),
+        # k3 has no outcome: left alone, planned again next run
+    ]
+    done = commit_outcomes(
+        main, "s", "r1", "upsert", records, outcomes, {"k0": "added", "k1": "changed"}
+    )
+    assert (done.confirmed, done.rejected) == (2, 1)
+    state = db.execute(
+        "select record_key, record_hash, destination_id, email, last_run_id, "
+        "first_confirmed_at = last_confirmed_at from activations.sync_state order by 1"
+    ).fetchall()
+    assert state == [
+        ("k0", "h0", "d0", "k0@example.com", "r1", True),
+        ("k1", "h1", None, "k1@example.com", "r1", True),
+    ]
+    log = db.execute(
+        "select record_key, action, record_hash, destination_id, reason, run_id, sync_name "
+        "from activations.sync_changelog order by 1"
+    ).fetchall()
+    assert log == [
+        ("k0", "added", "h0", "d0", None, "r1", "s"),
+        ("k1", "changed", "h1", None, None, "r1", "s"),
+        ("k2", "rejected", "h2", None, "bad field", "r1", "s"),
+    ]
+    rejects = db.execute(
+        "select record_key, attempts, retryable, reason from activations.sync_rejects"
+    ).fetchall()
+    assert rejects == [("k2", 1, False, "bad field")]
+    # the same rejection again counts a second attempt; a later confirmation
+    # of k0 with a new hash updates its state row in place
+    commit_outcomes(main, "s", "r2", "upsert", records, [outcomes[2]])
+    assert db.execute("select attempts from activations.sync_rejects").fetchall() == [(2,)]
+    newer = [Record(key="k0", email="new@example.com", fields={}, hash="h0b")]
+    commit_outcomes(main, "s", "r2", "upsert", newer, [Outcome("k0", "confirmed")])
+    assert db.execute(
+        "select record_hash, email, destination_id, last_run_id from activations.sync_state "
+        "where record_key = 'k0'"
+    ).fetchall() == [("h0b", "new@example.com", None, "r2")]
+
+
+def test_idempotency_keys_from_sql_match_the_reference(db, tmp_path: Path) -> None:
+    make_audience(db, people(30))
+    spec = webhook_spec(tmp_path)
+    main = Db(db)
+    p = plan(spec, main)
+    try:
+        records = [r for _, r in iter_records(main, p, ("added",), chunk=7)]
+    finally:
+        drop(main, p)
+    assert len(records) == 30 and len({r.idempotency_key for r in records}) == 30
+    for r in records:
+        assert r.idempotency_key == _idempotency(spec.name, r.key, r.hash)
+    assert _idempotency("s", "k", None) == _idempotency("s", "k", "None")
+
+
+def test_a_run_commits_every_confirmed_batch_before_it_returns(db, tmp_path: Path, sink) -> None:
+    make_audience(db, people(230))
+    spec = webhook_spec(tmp_path, options=", concurrency: 3")
+    report = run(spec, db, env=sink_env(sink))
+    assert report.status == "succeeded" and report.confirmed == 230 and report.requests == 5
+    counts = db.execute(
+        "select (select count(*) from activations.sync_state), "
+        "(select count(*) from activations.sync_changelog where action = 'added'), "
+        "(select confirmed from activations.sync_runs)"
+    ).fetchall()
+    assert counts == [(230, 230, 230)]
+    # the connection is usable at once, with nothing left registered or open
+    assert run(spec, db, env=sink_env(sink)).sent == 0
+
+
+def test_a_crash_mid_run_keeps_what_was_committed_and_resends_only_the_rest(
+    db, tmp_path: Path
+) -> None:
+    from tests.activations.engine.conftest import Crash
+
+    make_audience(db, people(50))
+    spec = webhook_spec(tmp_path)
+    dest = MemoryDestination(max_records=7)
+    dest.crash_after = 4
+    env = {"HOOK_SECRET": "x" * 12, "HOOK_URL": "http://127.0.0.1:9"}
+    with pytest.raises(Crash):
+        run(spec, db, provider=dest, env=env)
+    committed = {
+        k for (k,) in db.execute("select record_key from activations.sync_state").fetchall()
+    }
+    assert len(committed) == 21  # three batches confirmed and committed, the fourth lost
+    db.execute("delete from activations.sync_locks")  # the "dead" process's lock
+    dest.received.clear()
+    again = run(spec, db, provider=dest, env=env)
+    assert again.status == "succeeded"
+    assert {k for _, k in dest.received} == {f"p{i:05d}" for i in range(50)} - committed
+
+
+def test_commits_need_no_pandas(tmp_path: Path) -> None:
+    """Arrow conversion of datetimes makes pyarrow import pandas (a second of
+    start-up on every CLI run); commits bind timestamps as parameters instead."""
+    code = f"""
+import sys, duckdb
+from activations.db import Db
+from activations.providers.base import Outcome, Record
+from activations.state import commit_outcomes, ensure_schema
+db = Db(duckdb.connect({str(tmp_path / "p.duckdb")!r}))
+ensure_schema(db)
+records = [Record(key="a", email="a@x.io", fields={{}}, hash="h"),
+           Record(key="b", email="b@x.io", fields={{}}, hash="h")]
+commit_outcomes(db, "s", "r", "upsert", records,
+                [Outcome("a", "confirmed"), Outcome("b", "rejected", reason="no")])
+assert "pandas" not in sys.modules, "pandas was imported"
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
