@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consent_helpers import Receiver, raw_warehouse
+from asgi_server import AsgiServer
+from consent_helpers import raw_warehouse
 
 from activations.webhooks.app import create_app
 
@@ -25,7 +26,7 @@ def warehouse(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def receiver(warehouse: Path) -> Iterator[Receiver]:
-    server = Receiver(create_app(warehouse, token="hook-token-123"))
+def receiver(warehouse: Path) -> Iterator[AsgiServer]:
+    server = AsgiServer(create_app(warehouse, token="hook-token-123"))
     yield server
     server.stop()

@@ -11,7 +11,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from consent_helpers import Receiver, raw_warehouse, settings_for
+from asgi_server import AsgiServer
+from consent_helpers import raw_warehouse, settings_for
 from sandbox_syncs import run_and_close, sandbox_credentials
 
 from activations import engine
@@ -150,7 +151,7 @@ def test_unsubscribe_in_the_esp_takes_the_person_out_and_never_back(
 
     # Ann unsubscribes in the ESP; the unsubscribe comes back to the warehouse
     if via == "webhook":
-        receiver = Receiver(create_app(shop))
+        receiver = AsgiServer(create_app(shop))
         sandbox.configure(webhook_url=f"{receiver.url}/hooks/{{provider}}")
         try:
             unsubscribed = sandbox.person(name, "unsubscribe", "ann@example.com")

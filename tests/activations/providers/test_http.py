@@ -7,13 +7,12 @@ import base64
 import datetime as dt
 import json
 import socket
-import threading
 import time
 from decimal import Decimal
 
 import httpx
 import pytest
-import uvicorn
+from asgi_server import AsgiServer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -74,38 +73,21 @@ def test_wait_signals() -> None:
     assert reset(_answer(429, {})) is None
 
 
-class _Echo:
-    """A tiny real HTTP server answering with the status and body it is told to,
-    echoing the Authorization header back the way a careless API might."""
+def _echo_app() -> FastAPI:
+    """Answers with the status it is told to, echoing the Authorization header back
+    the way a careless API might."""
+    app = FastAPI()
 
-    def __init__(self) -> None:
-        app = FastAPI()
+    @app.post("/answer/{status}")
+    async def answer(status: int, request: Request) -> JSONResponse:
+        return JSONResponse({"error": f"bad key {request.headers.get('authorization')}"}, status)
 
-        @app.post("/answer/{status}")
-        async def answer(status: int, request: Request) -> JSONResponse:
-            return JSONResponse(
-                {"error": f"bad key {request.headers.get('authorization')}"}, status
-            )
-
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+    return app
 
 
 @pytest.fixture(scope="module")
 def echo():
-    server = _Echo()
+    server = AsgiServer(_echo_app())
     yield server
     server.stop()
 
