@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import Headers
@@ -24,6 +25,7 @@ from activations.sandbox.core import ProviderSpec, Sandbox, Webhook
 from activations.sandbox.limits import Decision
 from activations.sandbox.store import Contact, ListRow
 
+T = TypeVar("T")
 NAME = "mailchimp"
 PROBLEM = "application/problem+json"
 MAX_MEMBERS = 500
@@ -282,12 +284,18 @@ def build(sb: Sandbox) -> ProviderSpec:
             raise invalid("count and offset must be integers") from exc
         return count, offset
 
+    def collection(request: Request, key: str, rows: Sequence[T], view: Callable[[T], Any],
+                   **extra: Any) -> JSONResponse:
+        """The page of ``rows`` the request asks for (``count``, ``offset``), viewed,
+        with ``extra`` fields and the total."""
+        count, offset = count_offset(request)
+        return JSONResponse({key: [view(r) for r in rows[offset:offset + count]], **extra,
+                             "total_items": len(rows)})
+
     @router.get("/lists")
     async def get_lists(request: Request) -> JSONResponse:
-        count, offset = count_offset(request)
         rows = sb.store.lists(NAME, kind="list")
-        return JSONResponse({"lists": [list_view(sb, r) for r in rows[offset:offset + count]],
-                             "total_items": len(rows)})
+        return collection(request, "lists", rows, lambda r: list_view(sb, r))
 
     @router.post("/lists")
     async def create_list(request: Request) -> JSONResponse:
@@ -382,15 +390,13 @@ def build(sb: Sandbox) -> ProviderSpec:
     async def get_members(request: Request, list_id: str) -> JSONResponse:
         if sb.store.get_list(NAME, list_id) is None:
             raise missing(f"list {list_id}")
-        count, offset = count_offset(request)
         wanted = request.query_params.get("status")
         contacts = sb.store.contacts(NAME, ids=sb.store.member_ids(NAME, list_id))
         contacts.sort(key=lambda c: (c.created_at, c.id))
         if wanted:
             contacts = [c for c in contacts if c.consent.get("status") == wanted]
-        page = contacts[offset:offset + count]
-        return JSONResponse({"members": [member_view(sb, c) for c in page],
-                             "list_id": list_id, "total_items": len(contacts)})
+        return collection(request, "members", contacts, lambda c: member_view(sb, c),
+                          list_id=list_id)
 
     @router.get("/lists/{list_id}/members/{subscriber_hash}")
     async def get_one(list_id: str, subscriber_hash: str) -> JSONResponse:
@@ -477,14 +483,12 @@ def build(sb: Sandbox) -> ProviderSpec:
     @router.get("/lists/{list_id}/segments")
     async def get_segments(request: Request, list_id: str) -> JSONResponse:
         ensure_list(sb, list_id)
-        count, offset = count_offset(request)
         kind = request.query_params.get("type")
         rows = sb.store.lists(NAME, kind="tag", parent_id=list_id)
         if kind not in (None, "static"):
             rows = []
-        return JSONResponse({"segments": [segment_view(sb, r)
-                                          for r in rows[offset:offset + count]],
-                             "list_id": list_id, "total_items": len(rows)})
+        return collection(request, "segments", rows, lambda r: segment_view(sb, r),
+                          list_id=list_id)
 
     @router.post("/lists/{list_id}/segments")
     async def create_segment(request: Request, list_id: str) -> JSONResponse:
@@ -541,11 +545,9 @@ def build(sb: Sandbox) -> ProviderSpec:
     @router.get("/lists/{list_id}/merge-fields")
     async def get_merge_fields(request: Request, list_id: str) -> JSONResponse:
         ensure_list(sb, list_id)
-        count, offset = count_offset(request)
         fields = sb.store.fields(NAME, list_id)
-        return JSONResponse({"merge_fields": [merge_view(list_id, f)
-                                              for f in fields[offset:offset + count]],
-                             "list_id": list_id, "total_items": len(fields)})
+        return collection(request, "merge_fields", fields, lambda f: merge_view(list_id, f),
+                          list_id=list_id)
 
     @router.post("/lists/{list_id}/merge-fields")
     async def create_merge_field(request: Request, list_id: str) -> JSONResponse:
