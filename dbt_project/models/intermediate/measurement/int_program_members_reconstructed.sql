@@ -1,20 +1,41 @@
-{#- Who entered each program, and when, reconstructed from history: one row
-    per person and program, entered at the first email the program sent them
-    or, for people in its control group, the first 'held_out' event (the ESP's
-    record that the trigger fired and no email went out).
-    Audience tables are snapshots "as of" now, so past membership is taken
-    from the email events. The control flag is the deterministic hash of person and
-    program (metrics_hash_bucket) below var lift_control_share, the same kind of
-    hold-out the contact policy applies; see _metrics__models.yml for what that
-    means on data where the control group really was held out. -#}
-{%- set control_share = var('lift_control_share', 0.1) -%}
+{#- Who entered each program, and when, and in which group: one row per person
+    and program. Two sources, no hash reassignment:
+    (a) the product's own decisions (audience_membership_log): control = the
+        log's was_held_out (is_control, and consent would have let them be
+        sent: held out in the warehouse, never synced, so the ESP never sees
+        them); treated = was_sendable and not control. This is
+        intention-to-treat: a sendable person counts as treated whether or not
+        the ESP then delivered, so it needs no ESP data and a send that failed
+        dilutes the lift instead of biasing it. Entries neither sendable nor
+        control (no consent, cooldown, frequency cap...) are in neither group.
+    (b) ESP history, for periods before the log existed: the first 'sent'
+        email of the program = treated, the first 'held_out' event = control
+        (an ESP-recorded hold-out: the generator's, or a provider that reports
+        control enrolment).
+    The entry that counts is the person's earliest in the program (on a tie:
+    the log's, then the hold-out); the person is control when that entry was a
+    hold-out. A program with no control members (e.g. the newsletter, sent to
+    every subscriber) has no control group: program_lift says so instead of
+    inventing one. -#}
 
 with
 
-sends as (
+logged as (
+    select
+        person_id,
+        audience as program,  -- noqa: RF04
+        entered_at,
+        was_held_out as is_control,
+        0 as source_rank
+    from {{ ref('audience_membership_log') }}
+    where was_held_out or was_sendable
+),
+
+esp as (
     select
         events.customer_id as person_id,
         campaigns.program,
+        events.event_type = 'held_out' as is_control,
         min(events.occurred_at) as entered_at
     from {{ ref('stg_esp__email_events') }} as events
     inner join {{ ref('stg_esp__campaigns') }} as campaigns
@@ -23,25 +44,44 @@ sends as (
         events.event_type in ('sent', 'held_out')
         and events.customer_id is not null
         and campaigns.program is not null
-    group by events.customer_id, campaigns.program
+    group by events.customer_id, campaigns.program, events.event_type
 ),
 
-shares as (
+entries as (
     select
-        audience as program,  -- noqa: RF04
-        cast(control_share as double precision) as control_share
-    from {{ ref('audience_policies') }}
-    where channel = 'email'
+        person_id,
+        program,
+        entered_at,
+        is_control,
+        source_rank
+    from logged
+    union all
+    select
+        person_id,
+        program,
+        entered_at,
+        is_control,
+        1 as source_rank
+    from esp
+),
+
+ranked as (
+    select
+        entries.*,
+        row_number() over (
+            partition by entries.person_id, entries.program
+            order by
+                entries.entered_at,
+                entries.source_rank,
+                case when entries.is_control then 0 else 1 end
+        ) as entry_rank
+    from entries
 )
 
 select
-    sends.person_id,
-    sends.program,
-    sends.entered_at,
-    {{ control_bucket('sends.person_id', 'sends.program') }}
-    < coalesce(
-        shares.control_share, {{ var('lift_default_control_share', 0.1) }}
-    )
-    * 65536 as is_control
-from sends
-left join shares on sends.program = shares.program
+    person_id,
+    program,
+    entered_at,
+    is_control
+from ranked
+where entry_rank = 1

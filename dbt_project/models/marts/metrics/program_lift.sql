@@ -4,7 +4,11 @@
     Conversion: difference of proportions with an unpooled normal 95%
     interval. Revenue per person: difference of means with Welch's standard
     error, normal 95% interval. Incremental revenue = revenue-per-person
-    difference x treated people. -#}
+    difference x treated people. A program with no control members (nobody
+    held out, e.g. the newsletter) gets null differences, intervals and
+    incremental revenue and verdict 'no control group'. verdict reads the
+    revenue-per-person interval: positive | negative | no difference yet, or
+    no control group | no treated group | not enough data (a group of one). -#}
 {%- set window_days = var('lift_window_days', 14) -%}
 {%- set z95 = 1.959963985 -%}
 
@@ -134,5 +138,13 @@ select
         as revenue_per_person_difference_high,
     cast(rpp_difference * treated_people as decimal(14, 2))
         as incremental_revenue,
-    {{ window_days }} as window_days
+    {{ window_days }} as window_days,
+    case
+        when control_people = 0 then 'no control group'
+        when treated_people = 0 then 'no treated group'
+        when control_people < 2 or treated_people < 2 then 'not enough data'
+        when rpp_difference - {{ z95 }} * rpp_se > 0 then 'positive'
+        when rpp_difference + {{ z95 }} * rpp_se < 0 then 'negative'
+        else 'no difference yet'
+    end as verdict
 from differences
