@@ -46,6 +46,18 @@ class Db:
     def wrap(cls, conn: Any) -> Db:
         return conn if isinstance(conn, Db) else cls(conn)
 
+    def worker(self) -> Db | None:
+        """A second connection to the same database for one background thread,
+        with transactions of its own (DuckDB: a cursor of this connection), or
+        ``None`` where work must stay on this connection (PostgreSQL: one
+        psycopg connection is one session, shared by every thread using it)."""
+        if self.dialect != "duckdb":
+            return None
+        return Db(self.conn.cursor())
+
+    def close(self) -> None:
+        self.conn.close()
+
     # ---------------------------------------------------------------- running SQL
 
     def _sql(self, sql: str) -> str:

@@ -21,8 +21,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from activations.committer import Committer
 from activations.db import Db
 from activations.delivery.batching import cut_batches
 from activations.delivery.dispatch import BatchResult, dispatch
@@ -349,67 +351,70 @@ def _deliver(
         # possibly in the destination until it is confirmed or removed, so a crash
         # between a send and its commit cannot leave a member the mirror forgets
         mark_planned_inflight(db, spec.name, run_id, p.table)
-    for operation, actions, call, removal in steps:
-        kinds: dict[str, str] = {}
+    # commits run on their own connection while the next batches go out
+    with Committer(db) as committer:
+        for operation, actions, call, removal in steps:
+            kinds: dict[str, str] = {}
 
-        def records(actions: tuple[str, ...] = actions, kinds: dict[str, str] = kinds):
-            for action, record in iter_records(db, p, actions):
-                kinds[record.key] = action
-                yield record
+            def records(actions: tuple[str, ...] = actions, kinds: dict[str, str] = kinds):
+                for action, record in iter_records(db, p, actions):
+                    kinds[record.key] = action
+                    yield record
 
-        def on_done(
-            result: BatchResult, operation: str = operation, kinds: dict[str, str] = kinds
-        ) -> None:
-            nonlocal done
-            batch = result.batch.records
-            keys = {r.key for r in batch}
-            if not result.batch.oversize:
-                report.sent += len(batch)
-            report.confirmed += sum(
-                1 for o in result.outcomes if o.status == "confirmed" and o.key in keys
-            )
-            report.rejected += sum(
-                1 for o in result.outcomes if o.status == "rejected" and o.key in keys
-            )
-            report.unconfirmed += len(result.missing)
-            commit_outcomes(
-                db,
-                spec.name,
-                run_id,
-                operation,
-                batch,
-                result.outcomes,
-                actions=kinds,
-                write_ahead=write_ahead,
-                clear_rejects=clear_rejects,
-                run_counts=report.counts(),
-            )
-            for record in batch:
-                kinds.pop(record.key, None)
-            done += len(batch)
-            if progress:
-                progress(done, total)
+            def on_done(
+                result: BatchResult, operation: str = operation, kinds: dict[str, str] = kinds
+            ) -> None:
+                nonlocal done
+                batch = result.batch.records
+                keys = {r.key for r in batch}
+                if not result.batch.oversize:
+                    report.sent += len(batch)
+                report.confirmed += sum(
+                    1 for o in result.outcomes if o.status == "confirmed" and o.key in keys
+                )
+                report.rejected += sum(
+                    1 for o in result.outcomes if o.status == "rejected" and o.key in keys
+                )
+                report.unconfirmed += len(result.missing)
+                committer.submit(
+                    partial(
+                        commit_outcomes,
+                        sync_name=spec.name,
+                        run_id=run_id,
+                        operation=operation,
+                        records=batch,
+                        outcomes=result.outcomes,
+                        actions={r.key: kinds.pop(r.key, "added") for r in batch},
+                        write_ahead=write_ahead,
+                        clear_rejects=clear_rejects,
+                        run_counts=report.counts(),
+                    )
+                )
+                done += len(batch)
+                if progress:
+                    progress(done, total)
 
-        def batches(removal: bool = removal):
-            return cut_batches(records(), limits, prov.record_size, removal=removal)
+            def batches(removal: bool = removal):
+                return cut_batches(records(), limits, prov.record_size, removal=removal)
 
-        try:
-            dispatch(
-                batches(),
-                lambda b, call=call, op=operation: call(spec.destination, b),
-                on_done,
-                concurrency=limits.concurrency,
-                policy=policy,
-                limiter=limiter,
-                max_record_bytes=limits.max_record_bytes,
-            )
-        except (PermanentError, TransientError) as exc:
-            report.error = f"{spec.provider} {operation} to {spec.destination!r}: " + _safe(
-                str(exc), settings
-            )
-            break
-        finally:
-            delivery = getattr(prov, "report", None)
-            if delivery is not None:
-                report.requests = int(delivery.requests)
-                report.job_ids = list(delivery.job_ids)
+            try:
+                dispatch(
+                    batches(),
+                    lambda b, call=call, op=operation: call(spec.destination, b),
+                    on_done,
+                    concurrency=limits.concurrency,
+                    policy=policy,
+                    limiter=limiter,
+                    max_record_bytes=limits.max_record_bytes,
+                    unsettled=committer.unsettled,
+                )
+            except (PermanentError, TransientError) as exc:
+                report.error = f"{spec.provider} {operation} to {spec.destination!r}: " + _safe(
+                    str(exc), settings
+                )
+                break
+            finally:
+                delivery = getattr(prov, "report", None)
+                if delivery is not None:
+                    report.requests = int(delivery.requests)
+                    report.job_ids = list(delivery.job_ids)

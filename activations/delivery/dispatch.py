@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from activations.delivery.batching import Batch
 from activations.delivery.pacing import Sleep, TokenBucket
@@ -64,10 +65,14 @@ def dispatch(
     limiter: TokenBucket | None = None,
     max_record_bytes: int | None = None,
     sleep: Sleep = time.sleep,
+    unsettled: Callable[[], set[Future[Any]]] | None = None,
 ) -> None:
     """Send every batch with ``send`` (retried per ``policy``, paced by
     ``limiter``), at most ``concurrency`` at once; ``on_done`` is called in
-    this thread once per batch, in completion order."""
+    this thread once per batch, in completion order. ``unsettled`` gives the
+    work ``on_done`` started that is not finished (commits on another thread):
+    it counts against ``concurrency``, so requests in flight plus batches not
+    yet committed never exceed it."""
 
     def one(batch: Batch) -> BatchResult:
         started = time.perf_counter()
@@ -82,9 +87,13 @@ def dispatch(
 
         def drain(block_until: int) -> None:
             nonlocal error, inflight
-            while len(inflight) > block_until:
-                done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
-                for future in done:
+            while True:
+                settling = unsettled() if unsettled is not None else set()
+                if len(inflight) + len(settling) <= block_until or not (inflight or settling):
+                    return
+                done, _ = wait(inflight | settling, return_when=FIRST_COMPLETED)
+                for future in done & inflight:
+                    inflight.discard(future)
                     exc = future.exception()
                     if exc is not None:
                         error = error or exc

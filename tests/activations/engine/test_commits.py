@@ -1,19 +1,28 @@
 """The batch commit: state, changelog and rejects written set-based with every
-value intact; a crash keeps what was committed and resends only the rest; no
-pandas on the way; idempotency keys computed in SQL match the reference."""
+value intact, on a committing thread of its own, in order, errors raised; a
+batch not yet committed counts against the delivery concurrency; a crash keeps
+what was committed and resends only the rest; no pandas on the way;
+idempotency keys computed in SQL match the reference."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from activations.committer import Committer
 from activations.db import Db
+from activations.delivery.batching import cut_batches
+from activations.delivery.dispatch import BatchResult, dispatch
 from activations.engine import run
 from activations.planning import _idempotency, drop, iter_records, plan
-from activations.providers.base import Outcome, Record
+from activations.providers.base import Limits, Outcome, Record
 from activations.state import commit_outcomes, ensure_schema
 from tests.activations.engine.conftest import (
     MemoryDestination,
@@ -151,8 +160,11 @@ def test_commits_need_no_pandas(tmp_path: Path) -> None:
     start-up on every CLI run); commits bind timestamps as parameters instead."""
     code = f"""
 import sys, duckdb
+from activations.committer import Committer
 from activations.db import Db
-from activations.providers.base import Outcome, Record
+from activations.delivery.batching import cut_batches
+from activations.delivery.dispatch import BatchResult, dispatch
+from activations.providers.base import Limits, Outcome, Record
 from activations.state import commit_outcomes, ensure_schema
 db = Db(duckdb.connect({str(tmp_path / "p.duckdb")!r}))
 ensure_schema(db)
@@ -163,3 +175,86 @@ commit_outcomes(db, "s", "r", "upsert", records,
 assert "pandas" not in sys.modules, "pandas was imported"
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_commits_run_in_order_on_a_second_connection(db) -> None:
+    main = Db(db)
+    main.execute("create table log (n integer, thread varchar)")
+    here = threading.current_thread().name
+    with Committer(main) as committer:
+        assert committer.db is not main and committer.db.dialect == "duckdb"
+        for n in range(20):
+            committer.submit(
+                lambda d, n=n: d.execute(
+                    "insert into log values (?, ?)", [n, threading.current_thread().name]
+                )
+            )
+    rows = db.execute("select n, thread from log order by rowid").fetchall()
+    assert [n for n, _ in rows] == list(range(20))
+    assert all(t != here and t.startswith("commit") for _, t in rows)
+
+
+def test_a_failed_commit_is_raised_and_later_ones_still_land(db) -> None:
+    main = Db(db)
+    main.execute("create table log (n integer primary key)")
+    committer = Committer(main)
+    committer.submit(lambda d: d.execute("insert into log values (1)"))
+    committer.submit(lambda d: d.execute("insert into log values (1)"))  # duplicate key
+    committer.submit(lambda d: d.execute("insert into log values (2)"))
+    with pytest.raises(duckdb.ConstraintException):
+        committer.close()
+    assert db.execute("select n from log order by n").fetchall() == [(1,), (2,)]
+
+
+def test_without_a_second_connection_commits_run_at_once_in_the_callers_thread() -> None:
+    class OneSession(Db):  # as PostgreSQL
+        def worker(self) -> Db | None:
+            return None
+
+    con = duckdb.connect()
+    main = OneSession(con)
+    seen: list[str] = []
+    with Committer(main) as committer:
+        assert committer.db is main
+        committer.submit(lambda d: seen.append(threading.current_thread().name))
+        assert seen == [threading.current_thread().name] and not committer.unsettled()
+    con.close()
+
+
+def test_batches_not_yet_committed_count_against_concurrency() -> None:
+    """At most ``concurrency`` batches are ever sent but not committed, as with
+    commits in line: a crash resends no more than before."""
+    lock = threading.Lock()
+    sent_not_committed = 0
+    peak = 0
+    pool = ThreadPoolExecutor(max_workers=1)
+    commits: list[Future[None]] = []
+
+    def send(batch):
+        nonlocal sent_not_committed, peak
+        with lock:
+            sent_not_committed += 1
+            peak = max(peak, sent_not_committed)
+        time.sleep(0.002)
+        return [Outcome(r.key, "confirmed") for r in batch]
+
+    def commit() -> None:
+        nonlocal sent_not_committed
+        time.sleep(0.01)  # slower than a request
+        with lock:
+            sent_not_committed -= 1
+
+    def on_done(result: BatchResult) -> None:
+        commits.append(pool.submit(commit))
+
+    records = [Record(key=str(i), email=None, fields={}) for i in range(60)]
+    dispatch(
+        cut_batches(records, Limits(max_records=5), lambda r: 1),
+        send,
+        on_done,
+        concurrency=2,
+        unsettled=lambda: {f for f in commits if not f.done()},
+    )
+    pool.shutdown(wait=True)
+    assert len(commits) == 12 and sent_not_committed == 0
+    assert peak <= 2
