@@ -268,19 +268,28 @@ def intervals(
     label: str,
     fmt: Formatter,
     width: int = 640,
+    notes: Sequence[tuple[str, str]] = (),
 ) -> Markup:
-    """A forest plot: each item's estimate with its interval, around a zero line."""
+    """A forest plot: each item's estimate with its interval, around a zero line.
+
+    notes: (name, text) rows drawn under the plot with the text instead of a point,
+    e.g. a program with no control group."""
     shown = [
         (name, float(est), float(lo), float(hi))
         for name, est, lo, hi in items
         if est is not None and lo is not None and hi is not None
     ]
-    if not shown:
+    if not shown and not notes:
         return empty(label, "No treated and control groups yet")
     row_h, left, right, top = 26, 170, 16, 8
-    height = len(shown) * row_h + top + 26
-    ticks = nice_ticks(min(0.0, *(i[2] for i in shown)), max(0.0, *(i[3] for i in shown)), 5)
-    lo, hi = ticks[0], ticks[-1]
+    plot_h = len(shown) * row_h + 26 if shown else 0
+    height = top + plot_h + len(notes) * row_h + (8 if notes else 0)
+    ticks = (
+        nice_ticks(min(0.0, *(i[2] for i in shown)), max(0.0, *(i[3] for i in shown)), 5)
+        if shown
+        else []
+    )
+    lo, hi = (ticks[0], ticks[-1]) if ticks else (0.0, 1.0)
     plot_w = width - left - right
 
     def x(v: float) -> float:
@@ -316,6 +325,12 @@ def intervals(
             f"<title>{escape(name)}: {escape(fmt(estimate))} "
             f"[{escape(fmt(low_v))}, {escape(fmt(high_v))}]</title></circle>"
         )
+    if not shown:
+        body.clear()
+    for i, (name, note) in enumerate(notes):
+        cy = top + plot_h + 8 + i * row_h + row_h / 2
+        body.append(_text(left - 10, cy + 4, name, anchor="end", size=11))
+        body.append(_text(left, cy + 4, note, size=11, fill=AXIS, cls="note"))
     return _svg(width, height, body, label)
 
 

@@ -140,7 +140,8 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
         f"select sum(incremental_revenue) as incremental, count(*) as programs, "
         f"sum(case when revenue_per_person_difference_low > 0 "
         f"or revenue_per_person_difference_high < 0 then 1 else 0 end) as significant "
-        f"from {m}.program_lift where control_people > 1 and treated_people > 1",
+        f"from {m}.program_lift "
+        f"where verdict in ('positive', 'negative', 'no difference yet')",
     )[0]
     coupons_total = rows(
         con,

@@ -19,6 +19,9 @@ from activations.dashboards.queries import DashboardData, load
 from activations.errors import UserError
 from activations.warehouse import connect_duckdb
 
+# program_lift verdicts with no treated-minus-control comparison: shown as text, not a point
+NO_COMPARISON = ("no control group", "no treated group")
+
 DEFAULT_OUT = Path("out") / "dashboard.html"
 
 
@@ -77,6 +80,11 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
         for r in data.lift
         if r["control_people"] and r["treated_people"]
     ]
+    lift_notes = [
+        (formatting.program_label(r["program"]), str(r["verdict"]))
+        for r in data.lift
+        if r.get("verdict") in NO_COMPARISON
+    ]
     sync_days: dict[Any, tuple[int, int]] = {}
     for r in sorted(data.sync_health, key=lambda r: r["day"])[-90:]:
         delivered, rejected = sync_days.get(r["day"], (0, 0))
@@ -114,7 +122,10 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
             ab_groups, label="A/B tests: rate of A and B", fmt=formatting.percent
         ),
         "lift": charts.intervals(
-            lift, label="Revenue per person, treated minus control (95% CI)", fmt=formatting.compact
+            lift,
+            label="Revenue per person, treated minus control (95% CI)",
+            fmt=formatting.compact,
+            notes=lift_notes,
         ),
         "chatbot": charts.columns(
             [
