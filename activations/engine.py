@@ -241,7 +241,7 @@ def run(
                     _forget_departed(db, spec, p)
                 if spec.mode == "mirror":
                     complete = not report.error and not report.rejected and not report.unconfirmed
-                    settle_inflight(db, spec.name, complete=complete)
+                    settle_inflight(db, spec.name, complete=complete, run_id=run_id)
                 sent = max(report.sent, 1)
                 if report.error:
                     report.status = "failed"

@@ -273,18 +273,26 @@ def mark_planned_inflight(db: Db, sync_name: str, run_id: str, plan_table: str) 
         )
 
 
-def settle_inflight(db: Db, sync_name: str, *, complete: bool) -> None:
+def settle_inflight(db: Db, sync_name: str, *, complete: bool, run_id: str | None = None) -> None:
     """After a run. ``complete``: every planned record was confirmed, so each
     write-ahead row is now in the state or was removed: drop them all.
-    Otherwise keep the rows of records still missing from the state."""
+    Otherwise drop only the rows that are settled: an addition whose record is
+    now in the state, and a removal (sent before a crash, never confirmed)
+    whose record this run ``run_id`` upserted and confirmed again. A removal
+    still unconfirmed keeps its row even though the record is in the state:
+    the destination may not have it any more, so it must be sent again when
+    it returns."""
     with db.transaction():
         if complete:
             db.execute(f"delete from {INFLIGHT} where sync_name = ?", [sync_name])
         else:
             db.execute(
-                f"delete from {INFLIGHT} where sync_name = ? and record_key in "
-                f"(select record_key from {STATE} where sync_name = ?)",
-                [sync_name, sync_name],
+                f"delete from {INFLIGHT} where sync_name = ? and ("
+                f"(operation = 'upsert' and record_key in "
+                f"(select record_key from {STATE} where sync_name = ?)) "
+                f"or (operation = 'remove' and record_key in "
+                f"(select record_key from {STATE} where sync_name = ? and last_run_id = ?)))",
+                [sync_name, sync_name, sync_name, run_id],
             )
 
 

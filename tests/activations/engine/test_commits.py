@@ -258,3 +258,31 @@ def test_batches_not_yet_committed_count_against_concurrency() -> None:
     pool.shutdown(wait=True)
     assert len(commits) == 12 and sent_not_committed == 0
     assert peak <= 2
+
+
+def test_a_removal_cut_by_a_crash_stays_unsettled_until_confirmed(db, tmp_path: Path) -> None:
+    """Mirror: a removal the destination applied but the engine never committed
+    (crash), then the person returns and is refused: the next clean run must
+    still send them (found by the property test)."""
+    from tests.activations.engine.conftest import Crash
+
+    spec = webhook_spec(
+        tmp_path, extra="    guards: {max_removal_share: 1, max_rejects_share: 1}\n"
+    )
+    env = {"HOOK_SECRET": "x" * 12, "HOOK_URL": "http://127.0.0.1:9"}
+    dest = MemoryDestination(max_records=5)
+    make_audience(db, [{"person_id": "p5", "cart_value": 1}])
+    assert run(spec, db, provider=dest, env=env).confirmed == 1
+    make_audience(db, [{"person_id": "p0", "cart_value": 0}])  # p0 joins, p5 leaves
+    dest.crash_after, dest.requests = 2, 0  # the removal of p5 lands, then the crash
+    with pytest.raises(Crash):
+        run(spec, db, provider=dest, env=env)
+    assert "p5" not in dest.members
+    db.execute("delete from activations.sync_locks")
+    make_audience(db, [{"person_id": "p5", "cart_value": 1}])  # p5 returns, refused
+    dest.reject = {"p0", "p5"}
+    assert run(spec, db, provider=dest, env=env).rejected == 2
+    dest.reject = set()
+    report = run(spec, db, provider=dest, env=env)
+    assert report.status == "succeeded" and set(dest.members) == {"p5"}
+    assert run(spec, db, provider=dest, env=env).sent == 0
