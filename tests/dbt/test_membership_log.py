@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import psycopg
+import pytest
+
+from activations import dbt
+
 
 def test_the_first_build_logs_every_decision(built_warehouse):
     (decided,) = built_warehouse.query(
@@ -122,3 +127,38 @@ def test_newsletter_has_no_control_group_and_no_sent_person_is_control(built_war
         )"""
     )[0]
     assert sent_as_control == 0
+
+
+@pytest.mark.postgres
+def test_the_log_accumulates_on_postgres(postgres_server, built_warehouse, tmp_path):
+    """The incremental path (delete+insert on the three-column key) is portable:
+    a second build on PostgreSQL keeps the first decisions and moves decided_at."""
+    later = built_warehouse.as_of + timedelta(days=1)
+    common = {
+        "target": "postgres",
+        "target_path": tmp_path / "pg_target",
+        "env": postgres_server.env,
+        "quiet": True,
+    }
+    dbt.build(
+        select=["+audience_membership_log"],
+        exclude=["test_type:unit", "test_type:data"],
+        vars=built_warehouse.vars,
+        **common,
+    )
+    dbt.run_dbt(
+        "run",
+        select=["audience_membership_log"],
+        vars={"as_of": later.strftime("%Y-%m-%d %H:%M:%S")},
+        **common,
+    )
+    with psycopg.connect(postgres_server.conninfo) as pg:
+        (rows, keys, first, last) = pg.execute(
+            "select count(*), count(distinct (person_id, audience, entered_at)), "
+            "min(first_decided_at), max(decided_at) from core.audience_membership_log"
+        ).fetchone()
+    (decided,) = built_warehouse.query(
+        "select count(*) from intermediate.int_audience_memberships_decided"
+    )[0]
+    assert rows == keys == decided
+    assert first == built_warehouse.as_of and last == later
