@@ -108,10 +108,10 @@ class Db:
         ``constants`` are columns with one value for every row (the sync name, a
         timestamp), bound once instead of repeated per row.
 
-        DuckDB gets each column as one list parameter, unnested in a single
-        ``insert ... select`` (no Arrow: converting Python values to Arrow
-        makes pyarrow import pandas, a second of start-up on every run);
-        PostgreSQL gets a pipelined executemany."""
+        DuckDB gets each column as one parameter (text joined into one string,
+        see ``_column``), unnested in a single ``insert ... select``; no Arrow:
+        converting Python values to Arrow makes pyarrow import pandas, a second
+        of start-up on every run. PostgreSQL gets a pipelined executemany."""
         if not rows:
             return
         fixed = dict(constants or {})

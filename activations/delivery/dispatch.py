@@ -103,6 +103,8 @@ def dispatch(
         # the next batch is cut (read, encoded) while the full set of requests is
         # in flight; then it waits for a free slot
         for batch in batches:
+            if error is not None:
+                break
             if batch.oversize:
                 rejected = oversize_outcomes(batch, max_record_bytes)
                 on_done(BatchResult(batch=batch, outcomes=rejected))
