@@ -142,21 +142,25 @@ class Db:
                 [(*r, *extra) for r in rows] if extra else rows,
             )
 
-    def delete_keys(self, table: str, sync_name: str, keys: Sequence[str]) -> None:
-        """``delete from table where sync_name = ? and record_key in keys``, set-based."""
+    def delete_keys(
+        self, table: str, sync_name: str, keys: Sequence[str], *, run_id: str | None = None
+    ) -> None:
+        """``delete from table where sync_name = ? and record_key in keys``
+        (and ``run_id = ?`` when given), set-based."""
         if not keys:
             return
         if self.dialect == "duckdb":
             self.execute(
                 f"delete from {table} where sync_name = ? and record_key in "
-                "(select unnest(cast(? as varchar[])))",
-                [sync_name, list(keys)],
+                "(select unnest(cast(? as varchar[])))" + (" and run_id = ?" if run_id else ""),
+                [sync_name, list(keys), *([run_id] if run_id else [])],
             )
         else:
             with self.conn.cursor() as cur:
                 cur.execute(
-                    f"delete from {table} where sync_name = %s and record_key = any(%s)",
-                    [sync_name, list(keys)],
+                    f"delete from {table} where sync_name = %s and record_key = any(%s)"
+                    + (" and run_id = %s" if run_id else ""),
+                    [sync_name, list(keys), *([run_id] if run_id else [])],
                 )
 
     def iter_chunks(self, sql: str, params: Sequence[Any] | None, size: int) -> Iterator[list[Row]]:

@@ -220,6 +220,7 @@ def run(
             db, run_id, spec.name, spec.provider, spec.destination, spec.mode, force
         )
         try:
+            settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
             p = make_plan(spec, db)
             _from_plan(report, p)
             with db.transaction():
@@ -239,9 +240,6 @@ def run(
                             close()
                 if spec.mode == "events":
                     _forget_departed(db, spec, p)
-                if spec.mode == "mirror":
-                    complete = not report.error and not report.rejected and not report.unconfirmed
-                    settle_inflight(db, spec.name, complete=complete, run_id=run_id)
                 sent = max(report.sent, 1)
                 if report.error:
                     report.status = "failed"
@@ -342,15 +340,15 @@ def _deliver(
     if spec.mode == "mirror":
         steps.append(("remove", ("removed",), prov.remove, True))
 
-    write_ahead = spec.mode == "mirror"  # only mirror removes, so only it needs them
     clear_rejects = bool(
         db.scalar(f"select count(*) from {REJECTS} where sync_name = ?", [spec.name])
     )
-    if write_ahead and (p.added or p.removed):
-        # write-ahead, once and set-based: every record this run may add counts as
-        # possibly in the destination until it is confirmed or removed, so a crash
-        # between a send and its commit cannot leave a member the mirror forgets
-        mark_planned_inflight(db, spec.name, run_id, p.table)
+    sending = tuple(a for _, actions, _, _ in steps for a in actions)
+    if p.to_send:
+        # write-ahead, once and set-based, before anything leaves: every key this run
+        # sends stays "in flight" until its batch's commit knows the outcome, so after
+        # a crash the next run resends it whatever its data is by then (settle_inflight)
+        mark_planned_inflight(db, spec.name, run_id, p.table, sending)
     # commits run on their own connection while the next batches go out
     with Committer(db) as committer:
         for operation, actions, call, removal in steps:
@@ -385,7 +383,6 @@ def _deliver(
                         records=batch,
                         outcomes=result.outcomes,
                         actions={r.key: kinds.pop(r.key, "added") for r in batch},
-                        write_ahead=write_ahead,
                         clear_rejects=clear_rejects,
                         run_counts=report.counts(),
                     )

@@ -203,11 +203,12 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     if has_state_tables(db):
         state = f"(select * from {STATE} where sync_name = '{sync}')"
         if db.table_exists(SCHEMA, "sync_inflight"):
-            # a removal sent before a crash but never committed: the record may be
-            # gone from the destination, so its confirmed hash is no longer known
+            # a record sent before a crash but never committed (settle_inflight folds
+            # these into the state before a real run; a dry run only reads them): the
+            # destination may hold the sent version or none, so its hash is unknown
             state = (
                 "(select st.sync_name, st.record_key, case when exists (select 1 from "
-                f"{INFLIGHT} as r where r.sync_name = '{sync}' and r.operation = 'remove' "
+                f"{INFLIGHT} as r where r.sync_name = '{sync}' "
                 "and r.record_key = st.record_key) then '' else st.record_hash end "
                 "as record_hash, st.destination_id, st.email "
                 f"from {STATE} as st where st.sync_name = '{sync}')"

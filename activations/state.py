@@ -7,6 +7,8 @@
   removed, departed) and per rejection.
 - ``sync_rejects``: records the provider refused: its reason, attempts.
 - ``sync_locks``: at most one running run per sync.
+- ``sync_inflight``: write-ahead of the keys a run is sending (see
+  ``mark_planned_inflight`` and ``settle_inflight``).
 
 Works on DuckDB and PostgreSQL through ``activations.db.Db``. Readers
 tolerate missing tables (a dry run must not create them).
@@ -102,8 +104,8 @@ DDL = [
         last_run_id varchar,
         primary key (sync_name, record_key)
     )""",
-    # write-ahead: keys of batches sent but not yet committed; after a crash, a
-    # mirror sync treats them as possibly added, so it can still remove them
+    # write-ahead: keys a run is about to send, until their outcome is committed;
+    # rows left after a run are records whose content at the destination is unknown
     f"""create table if not exists {INFLIGHT} (
         sync_name varchar not null,
         record_key varchar not null,
@@ -261,39 +263,51 @@ def finish_run(
 # ---------------------------------------------------------------- commits
 
 
-def mark_planned_inflight(db: Db, sync_name: str, run_id: str, plan_table: str) -> None:
-    """Write-ahead for a mirror run: note every record it may add before sending.
-    (No key on this table: rows are only ever inserted and deleted in bulk.)"""
+def mark_planned_inflight(
+    db: Db, sync_name: str, run_id: str, plan_table: str, actions: Sequence[str]
+) -> None:
+    """Write-ahead, before anything is sent: every key of the plan this run is
+    about to send (``actions``: added, changed, and for mirror removed), in
+    one set-based insert from the plan table, in its own transaction. A batch's
+    commit deletes the keys whose outcome it knows (confirmed or rejected), so
+    after a crash the rows left are exactly the records that may or may not
+    hold what the run sent. (No key on this table: rows are only ever inserted
+    and deleted in bulk.)"""
+    if not actions:
+        return
+    marks = ", ".join("'" + a.replace("'", "''") + "'" for a in actions)
     with db.transaction():
         db.execute(
             f"insert into {INFLIGHT} (sync_name, record_key, operation, run_id) "
             f"select ?, record_key, case when action = 'removed' then 'remove' else 'upsert' "
-            f"end, ? from {plan_table} where action in ('added', 'removed')",
+            f"end, ? from {plan_table} where action in ({marks})",
             [sync_name, run_id],
         )
 
 
-def settle_inflight(db: Db, sync_name: str, *, complete: bool, run_id: str | None = None) -> None:
-    """After a run. ``complete``: every planned record was confirmed, so each
-    write-ahead row is now in the state or was removed: drop them all.
-    Otherwise drop only the rows that are settled: an addition whose record is
-    now in the state, and a removal (sent before a crash, never confirmed)
-    whose record this run ``run_id`` upserted and confirmed again. A removal
-    still unconfirmed keeps its row even though the record is in the state:
-    the destination may not have it any more, so it must be sent again when
-    it returns."""
+def settle_inflight(db: Db, sync_name: str, *, mode: str) -> None:
+    """Before a run plans (under the run lock): write-ahead rows left by an
+    earlier run (a crash, or a batch that never heard back) are records whose
+    content at the destination is unknown. A record in the state loses its
+    confirmed hash (``''``, its destination id kept), so the plan sees it as
+    changed and sends it again whatever its data is now; its rows go. A record
+    not in the state may have been added: mirror keeps its rows (the plan
+    counts it as a member, so it is removed if it is not in the audience); the
+    other modes never remove, so they drop them."""
     with db.transaction():
-        if complete:
-            db.execute(f"delete from {INFLIGHT} where sync_name = ?", [sync_name])
-        else:
+        db.execute(
+            f"update {STATE} set record_hash = '' where sync_name = ? and record_key in "
+            f"(select record_key from {INFLIGHT} where sync_name = ?)",
+            [sync_name, sync_name],
+        )
+        if mode == "mirror":
             db.execute(
-                f"delete from {INFLIGHT} where sync_name = ? and ("
-                f"(operation = 'upsert' and record_key in "
-                f"(select record_key from {STATE} where sync_name = ?)) "
-                f"or (operation = 'remove' and record_key in "
-                f"(select record_key from {STATE} where sync_name = ? and last_run_id = ?)))",
-                [sync_name, sync_name, sync_name, run_id],
+                f"delete from {INFLIGHT} where sync_name = ? and record_key in "
+                f"(select record_key from {STATE} where sync_name = ?)",
+                [sync_name, sync_name],
             )
+        else:
+            db.execute(f"delete from {INFLIGHT} where sync_name = ?", [sync_name])
 
 
 @dataclass
@@ -324,10 +338,12 @@ def commit_outcomes(
     confirmed = [o for o in outcomes if o.status == "confirmed" and o.key in by_key]
     rejected = [o for o in outcomes if o.status == "rejected" and o.key in by_key]
     with db.transaction():
-        # only a confirmed outcome settles a write-ahead row: a record rejected after
-        # a crashed send may still be in the destination
-        if write_ahead and operation == "remove":
+        if write_ahead:
+            # the outcome is known: a confirmed record settles every write-ahead row
+            # of its key; a rejected one only this run's (the destination kept what
+            # it had, which an earlier crashed send may have changed)
             _delete_keys(db, INFLIGHT, sync_name, [o.key for o in confirmed])
+            db.delete_keys(INFLIGHT, sync_name, [o.key for o in rejected], run_id=run_id)
         if confirmed:
             keys = [o.key for o in confirmed]
             hashes = [by_key[k].hash for k in keys]
