@@ -286,3 +286,60 @@ def test_a_removal_cut_by_a_crash_stays_unsettled_until_confirmed(db, tmp_path: 
     report = run(spec, db, provider=dest, env=env)
     assert report.status == "succeeded" and set(dest.members) == {"p5"}
     assert run(spec, db, provider=dest, env=env).sent == 0
+
+
+def test_a_change_cut_by_a_crash_is_resent_when_the_record_reverts(db, tmp_path: Path) -> None:
+    """Upsert: a changed record (state h1) sent as h2 in a batch a crash cut before
+    its commit, then back to its old data h1. The write-ahead of the crashed run
+    makes its hash unknown, so the next run sends h1 again; a dry run reads the
+    same plan and writes nothing."""
+    from tests.activations.engine.conftest import Crash, table_digest
+
+    spec = webhook_spec(tmp_path, mode="upsert")
+    env = {"HOOK_SECRET": "x" * 12, "HOOK_URL": "http://127.0.0.1:9"}
+    dest = MemoryDestination(max_records=2)
+    make_audience(db, people(3))
+    assert run(spec, db, provider=dest, env=env).confirmed == 3
+    before = dict(dest.members)
+    make_audience(db, people(3, cart_value=50))  # all three change
+    dest.crash_after, dest.requests = 1, 0  # p0 and p1 land as h2, then the crash
+    with pytest.raises(Crash):
+        run(spec, db, provider=dest, env=env)
+    assert dest.members["p00000"] != before["p00000"]
+    inflight = db.execute(
+        "select record_key, operation from activations.sync_inflight order by 1"
+    ).fetchall()
+    assert inflight == [(f"p{i:05d}", "upsert") for i in range(3)]  # one row per planned key
+    db.execute("delete from activations.sync_locks")  # the "dead" process's lock
+    make_audience(db, people(3))  # back to the data the state confirmed
+    digest = table_digest(db)
+    dry = run(spec, db, provider=dest, env=env, dry_run=True)
+    assert (dry.changed, dry.unchanged) == (3, 0) and table_digest(db) == digest
+    report = run(spec, db, provider=dest, env=env)
+    assert report.status == "succeeded" and report.changed == 3
+    assert dest.members == before
+    state = dict(
+        db.execute("select record_key, record_hash from activations.sync_state").fetchall()
+    )
+    assert state == before
+    assert db.execute("select count(*) from activations.sync_inflight").fetchall() == [(0,)]
+    assert run(spec, db, provider=dest, env=env).sent == 0
+
+
+def test_rejected_records_leave_the_write_ahead(db, tmp_path: Path) -> None:
+    """A refused record's outcome is known: its write-ahead row goes with the
+    batch commit, and its confirmed hash stays (the destination kept it)."""
+    spec = webhook_spec(tmp_path, mode="upsert", extra="    guards: {max_rejects_share: 1}\n")
+    env = {"HOOK_SECRET": "x" * 12, "HOOK_URL": "http://127.0.0.1:9"}
+    dest = MemoryDestination(max_records=2)
+    make_audience(db, people(3))
+    run(spec, db, provider=dest, env=env)
+    make_audience(db, people(3, cart_value=9))
+    dest.reject = {"p00001"}
+    report = run(spec, db, provider=dest, env=env)
+    assert (report.confirmed, report.rejected) == (2, 1)
+    assert db.execute("select count(*) from activations.sync_inflight").fetchall() == [(0,)]
+    state = dict(
+        db.execute("select record_key, record_hash from activations.sync_state").fetchall()
+    )
+    assert state == dest.members  # every hash the state claims is what the destination holds
