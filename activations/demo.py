@@ -32,7 +32,7 @@ from activations.sandbox.settings import DEFAULT_KEYS
 from activations.specs import SyncSpec, load_syncs
 from activations.warehouse import connect_duckdb
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 
 SANDBOX_DIR = PROJECT_ROOT / ".sandbox"
 PID_FILE = SANDBOX_DIR / "server.pid"
