@@ -3,8 +3,12 @@
 Only what the destination confirmed enters the state, batch by batch, in one
 transaction per batch: a crash at any moment loses nothing (unconfirmed
 records are planned again next run) and resends no confirmed record (they are
-in the state). A dry run plans on a read-only view of the warehouse and never
-builds the provider: no HTTP, no state row, no lock.
+in the state). Before sending, the run notes every key it is about to send in
+``sync_inflight`` (one set-based insert); each batch's commit clears the keys
+whose outcome it knows. Keys left by a crash are sent again by the next run,
+whatever their data is by then: the destination may hold what was sent.
+A dry run plans on a read-only view of the warehouse and never builds the
+provider: no HTTP, no state row, no lock.
 
 This module is the API Dagster and the command line call::
 
