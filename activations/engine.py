@@ -42,6 +42,7 @@ from activations.providers.registry import make_provider
 from activations.specs import SyncSpec, load_syncs
 from activations.state import (
     REJECTS,
+    RUN_COUNTS,
     STATE,
     acquire_lock,
     commit_outcomes,
@@ -112,22 +113,8 @@ class RunReport:
         return EXIT_CODES.get(self.status, 1)
 
     def counts(self) -> dict[str, int]:
-        names = (
-            "planned",
-            "added",
-            "changed",
-            "removed",
-            "unchanged",
-            "sent",
-            "confirmed",
-            "rejected",
-            "skipped",
-            "invalid",
-            "gave_up",
-            "unconfirmed",
-            "requests",
-        )
-        return {n: int(getattr(self, n)) for n in names}
+        """The run's counters, named as the columns of ``activations.sync_runs``."""
+        return {n: int(getattr(self, n)) for n in RUN_COUNTS}
 
     def metadata(self) -> dict[str, Any]:
         """Plain types only (for Dagster asset metadata)."""
