@@ -250,11 +250,9 @@ def copy_raw_to_postgres(
 
 
 @pytest.fixture(scope="session")
-def postgres_server(
-    tmp_path_factory: pytest.TempPathFactory, built_warehouse: BuiltWarehouse
-) -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL server on a free port, with ``raw`` loaded from the
-    built warehouse (events and email events cut to a slice)."""
+def postgres_instance() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL 15 server on a free port with an empty database
+    ``warehouse``, stopped and removed at the end of the run."""
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if not initdb or not pg_ctl:
         pytest.skip("PostgreSQL is not installed (initdb/pg_ctl not on PATH)")
@@ -304,7 +302,6 @@ def postgres_server(
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        copy_raw_to_postgres(built_warehouse.path, server.conninfo)
         yield server
     finally:
         subprocess.run(
@@ -313,6 +310,16 @@ def postgres_server(
             **as_user,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(
+    postgres_instance: PostgresServer, built_warehouse: BuiltWarehouse
+) -> PostgresServer:
+    """The throwaway server with ``raw`` loaded from the built warehouse (events
+    and email events cut to a slice)."""
+    copy_raw_to_postgres(built_warehouse.path, postgres_instance.conninfo)
+    return postgres_instance
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,8 @@
-"""The same plan/run cycle on PostgreSQL (a throwaway server started here):
-state, runs, changelog, rejects and the lock in schema activations."""
+"""The same plan/run cycle on PostgreSQL (a database of its own on the session's
+throwaway server): state, runs, changelog, rejects and the lock in schema activations."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,68 +15,16 @@ from tests.activations.engine.conftest import MemoryDestination, people, sink_en
 pytestmark = pytest.mark.postgres
 
 
-def _as_user() -> dict[str, int]:
-    if os.geteuid() != 0:
-        return {}
-    import pwd
-
-    name = "pgtest"
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            capture_output=True,
-        )
-        entry = pwd.getpwnam(name)
-    return {"user": entry.pw_uid, "group": entry.pw_gid}
-
-
 @pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")
-    root = Path(tempfile.mkdtemp(prefix="engine-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    who = _as_user()
-    if who:
-        for path in (root, sock):
-            os.chown(path, who["user"], who["group"])
-    subprocess.run(
-        [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-        **who,
-    )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"],
-        check=True,
-        capture_output=True,
-        **who,
-    )
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connect(url).close()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield url
-    finally:
-        subprocess.run(
-            [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True, **who
-        )
-        shutil.rmtree(root, ignore_errors=True)
+def pg_url(postgres_instance) -> Iterator[str]:
+    """A fresh database on the session's throwaway server (tests/conftest.py)."""
+    import psycopg
+
+    admin = f"host={postgres_instance.host} port={postgres_instance.port} user=postgres"
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as con:
+        con.execute("drop database if exists engine_cycle")
+        con.execute("create database engine_cycle")
+    yield f"postgresql://postgres@{postgres_instance.host}:{postgres_instance.port}/engine_cycle"
 
 
 def load(con, rows) -> None:
