@@ -22,7 +22,8 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("timestamp", "timestamp"),  # when it happened (UTC)
         ("received_at", "timestamp"),  # when the collector received it (UTC)
         ("properties", "varchar"),  # JSON object, see EVENT_PROPERTIES
-        ("context", "varchar"),  # JSON object: page{url,path,referrer}, campaign{source,medium,name,content}, device{type}
+        # JSON object: page{url,path,referrer}, campaign{source,medium,name,content}, device{type}
+        ("context", "varchar"),
     ],
     # identify calls: tie an anonymous browser to a known person
     "identifies": [
@@ -45,7 +46,8 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
     "orders": [
         ("order_id", "varchar"),
         ("customer_id", "varchar"),  # null for a guest order of an unknown person
-        ("cart_id", "varchar"),  # the cart (events.properties.cart_id) the order came from, when known
+        # the cart (events.properties.cart_id) the order came from, when known
+        ("cart_id", "varchar"),
         ("placed_at", "timestamp"),
         ("status", "varchar"),  # pending_payment | paid | shipped | cancelled | refunded
         ("currency", "varchar"),  # ISO 4217
@@ -92,7 +94,8 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("campaign_id", "varchar"),
         ("name", "varchar"),
         ("kind", "varchar"),  # campaign (one-off send) | flow (triggered)
-        ("program", "varchar"),  # cart_abandoners, browse_abandoners, welcome_series, dormant_customers, newsletter, ...
+        # cart_abandoners, browse_abandoners, welcome_series, dormant_customers, newsletter, ...
+        ("program", "varchar"),
         ("ab_test", "varchar"),  # subject | image | null
         ("started_at", "timestamp"),
     ],
@@ -131,7 +134,9 @@ EVENT_PROPERTIES: dict[str, list[str]] = {
     "Product Removed": ["cart_id", "product_id", "sku", "name", "price", "quantity"],
     "Cart Viewed": ["cart_id", "products"],
     "Checkout Started": ["cart_id", "value", "currency", "products"],
-    "Order Completed": ["order_id", "cart_id", "total", "revenue", "discount", "coupon", "currency", "products"],
+    "Order Completed": [
+        "order_id", "cart_id", "total", "revenue", "discount", "coupon", "currency", "products",
+    ],
     "Newsletter Popup Shown": ["popup_id"],
     "Newsletter Signup Submitted": ["email", "source"],
     "Chatbot Started": ["conversation_id", "topic"],

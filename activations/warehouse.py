@@ -12,7 +12,9 @@ from activations.errors import UserError
 from activations.paths import duckdb_path
 
 
-def connect_duckdb(path: Path | str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_duckdb(
+    path: Path | str | None = None, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file, with a clear message when it is missing or locked."""
     target = Path(path) if path is not None else duckdb_path()
     if read_only and not target.exists():

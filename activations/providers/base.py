@@ -119,8 +119,10 @@ class ProviderSettings:
     logged, put in an error message or written to the warehouse."""
 
     base_url: str  # e.g. https://a.klaviyo.com, or the local ESP sandbox
-    api_key: str = field(repr=False)  # for webhook: the HMAC signing secret; customerio: "site_id:api_key"
-    options: Mapping[str, Any] = field(default_factory=dict)  # provider-specific (revision, dc, list ids...)
+    # webhook: the HMAC signing secret; customerio: "site_id:api_key"
+    api_key: str = field(repr=False)
+    # provider-specific settings (revision, data center, list ids, limits...)
+    options: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
 
 
