@@ -30,6 +30,7 @@ sandbox-stop: install
 	activations sandbox-stop
 
 test: install
+	ruff check activations orchestration tests benchmarks
 	pytest
 
 dev: install
@@ -39,7 +40,7 @@ dev: install
 	dg dev
 
 lint: install
-	ruff check activations orchestration tests
+	ruff check activations orchestration tests benchmarks
 	cd dbt_project && sqlfluff lint models
 
 bench: install
