@@ -8,7 +8,9 @@ render the dashboard, and say where to look.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +28,7 @@ from rich.table import Table
 from activations import dbt, engine
 from activations.errors import UserError
 from activations.paths import PROJECT_ROOT, duckdb_path
+from activations.providers.webhook_sink import SinkServer
 from activations.report import warehouse_counts
 from activations.sandbox.server import PREFIXES
 from activations.sandbox.settings import DEFAULT_KEYS
@@ -34,9 +37,12 @@ from activations.warehouse import connect_duckdb
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 
-SANDBOX_DIR = PROJECT_ROOT / ".sandbox"
+# where the demo keeps its files: the project root, or ACTIVATIONS_DEMO_DIR (tests)
+DEMO_DIR = Path(os.environ.get("ACTIVATIONS_DEMO_DIR", PROJECT_ROOT)).resolve()
+SANDBOX_DIR = DEMO_DIR / ".sandbox"
 PID_FILE = SANDBOX_DIR / "server.pid"
-DASHBOARD = PROJECT_ROOT / "out" / "dashboard.html"
+DASHBOARD = DEMO_DIR / "out" / "dashboard.html"
+SINK_LOG = DEMO_DIR / "out" / "webhook_received.jsonl"  # what the signed webhook delivered
 
 # which environment variable the example declarations read, per provider
 KEY_ENV = {
@@ -151,8 +157,14 @@ def demo_command(
     console.rule("[bold]3/5 sync every audience to the ESP sandbox")
     sandbox = start_sandbox(port)
     env = {**os.environ, **sandbox.env()}
-    specs = [s for s in load_syncs() if s.provider != "webhook" or os.environ.get("WEBHOOK_URL")]
-    console.print(run_syncs(specs, env, warehouse))
+    with contextlib.ExitStack() as stack:
+        if not env.get("WEBHOOK_URL"):  # the signed webhook goes to a local receiver
+            secret = secrets.token_hex(16)
+            SINK_LOG.parent.mkdir(parents=True, exist_ok=True)
+            SINK_LOG.unlink(missing_ok=True)
+            sink = stack.enter_context(SinkServer(secret, SINK_LOG))
+            env.update(WEBHOOK_URL=sink.url, WEBHOOK_SECRET=secret)
+        console.print(run_syncs(load_syncs(), env, warehouse))
 
     console.rule("[bold]4/5 measure (metric marts with the sync history, dashboard)")
     with console.status("dbt build of the metric marts …"):
@@ -176,6 +188,7 @@ def demo_command(
   ESP sandbox, as a marketer:  {sandbox.base_url}/
                                (runs in the background; stop it with `make sandbox-stop`)
   warehouse (DuckDB):          {warehouse}
+  signed webhook deliveries:   {SINK_LOG}
   sync history:                activations syncs · activations runs <sync> · activations plan <sync>
   Dagster UI with the graph:   make dev   → http://localhost:3000
 """)
