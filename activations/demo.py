@@ -30,8 +30,7 @@ from activations.errors import UserError
 from activations.paths import PROJECT_ROOT, duckdb_path
 from activations.providers.webhook_sink import SinkServer
 from activations.report import warehouse_counts
-from activations.sandbox.server import PREFIXES
-from activations.sandbox.settings import DEFAULT_KEYS
+from activations.sandbox.settings import DEFAULT_KEYS, PREFIXES
 from activations.specs import SyncSpec, load_syncs
 from activations.warehouse import connect_duckdb
 
@@ -44,28 +43,34 @@ PID_FILE = SANDBOX_DIR / "server.pid"
 DASHBOARD = DEMO_DIR / "out" / "dashboard.html"
 SINK_LOG = DEMO_DIR / "out" / "webhook_received.jsonl"  # what the signed webhook delivered
 
-# which environment variable the example declarations read, per provider
-KEY_ENV = {
-    "braze": "BRAZE_API_KEY",
-    "klaviyo": "KLAVIYO_API_KEY",
-    "mailchimp": "MAILCHIMP_API_KEY",
-    "sendgrid": "SENDGRID_API_KEY",
-    "customerio": "CUSTOMERIO_API_KEY",
-}
-
-
 @dataclass(frozen=True)
 class Sandbox:
     base_url: str
     pid: int | None  # None when an already running sandbox was reused
 
-    def env(self) -> dict[str, str]:
-        """Credentials and base URLs that point every ESP declaration at this sandbox."""
+    def env(self, specs: list[SyncSpec]) -> dict[str, str]:
+        """Point each ESP declaration at this sandbox, through the variables it names."""
         values: dict[str, str] = {}
-        for provider, key_env in KEY_ENV.items():
-            values[key_env] = DEFAULT_KEYS[provider]
-            values[key_env.replace("_API_KEY", "_BASE_URL")] = self.base_url + PREFIXES[provider]
+        for spec in specs:
+            if spec.provider not in PREFIXES:
+                continue
+            if spec.credentials.api_key_env:
+                values[spec.credentials.api_key_env] = DEFAULT_KEYS[spec.provider]
+            if spec.credentials.base_url_env:
+                values[spec.credentials.base_url_env] = self.base_url + PREFIXES[spec.provider]
         return values
+
+
+def webhook_env(specs: list[SyncSpec], url: str, secret: str) -> dict[str, str]:
+    """Point each webhook declaration at the local receiver, through the variables it names."""
+    values: dict[str, str] = {}
+    for spec in specs:
+        if spec.provider == "webhook":
+            if spec.credentials.base_url_env:
+                values[spec.credentials.base_url_env] = url
+            if spec.credentials.api_key_env:
+                values[spec.credentials.api_key_env] = secret
+    return values
 
 
 def _answers(base_url: str) -> bool:
@@ -156,15 +161,19 @@ def demo_command(
 
     console.rule("[bold]3/5 sync every audience to the ESP sandbox")
     sandbox = start_sandbox(port)
-    env = {**os.environ, **sandbox.env()}
+    specs = load_syncs()
+    env = {**os.environ, **sandbox.env(specs)}
     with contextlib.ExitStack() as stack:
-        if not env.get("WEBHOOK_URL"):  # the signed webhook goes to a local receiver
+        # webhooks whose URL variable is unset go to a local receiver
+        local = [s for s in specs if s.provider == "webhook" and s.credentials.base_url_env
+                 and not env.get(s.credentials.base_url_env)]
+        if local:
             secret = secrets.token_hex(16)
             SINK_LOG.parent.mkdir(parents=True, exist_ok=True)
             SINK_LOG.unlink(missing_ok=True)
             sink = stack.enter_context(SinkServer(secret, SINK_LOG))
-            env.update(WEBHOOK_URL=sink.url, WEBHOOK_SECRET=secret)
-        console.print(run_syncs(load_syncs(), env, warehouse))
+            env.update(webhook_env(local, sink.url, secret))
+        console.print(run_syncs(specs, env, warehouse))
 
     console.rule("[bold]4/5 measure (metric marts with the sync history, dashboard)")
     with console.status("dbt build of the metric marts …"):
