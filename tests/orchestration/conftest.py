@@ -12,6 +12,7 @@ import pytest
 from activations.demo import Sandbox
 from activations.paths import DBT_PROJECT_DIR
 from activations.sandbox.server import SandboxServer, serve_in_thread
+from activations.specs import load_syncs
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +39,6 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     """The ESP sandbox on a free port, with every declaration's key and base URL
     pointing at it (as `activations demo` does)."""
     with serve_in_thread(state_path=tmp_path / "sandbox") as server:
-        for name, value in Sandbox(server.base_url, pid=None).env().items():
+        for name, value in Sandbox(server.base_url, pid=None).env(load_syncs()).items():
             monkeypatch.setenv(name, value)
         yield server
