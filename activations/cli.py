@@ -10,13 +10,15 @@ import sys
 
 import typer
 
-from activations import dbt_commands, demo, sync_commands
+from activations import demo
 from activations.consent import commands as consent_commands
 from activations.dashboards import commands as dashboards_commands
 from activations.errors import UserError
 from activations.generator import commands as generator_commands
 from activations.imports import commands as imports_commands
 from activations.sandbox import commands as sandbox_commands
+from activations.sync import commands as sync_commands
+from activations.warehouse import commands as dbt_commands
 
 app = typer.Typer(
     name="activations",

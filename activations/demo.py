@@ -25,14 +25,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from activations import dbt, engine
 from activations.errors import UserError
 from activations.paths import PROJECT_ROOT, duckdb_path
-from activations.providers.webhook_sink import SinkServer
-from activations.report import warehouse_counts
 from activations.sandbox.settings import DEFAULT_KEYS, PREFIXES
-from activations.specs import SyncSpec, load_syncs
-from activations.warehouse import connect_duckdb
+from activations.sandbox.webhook_sink import SinkServer
+from activations.sync import engine
+from activations.sync.specs import SyncSpec, load_syncs
+from activations.warehouse import dbt
+from activations.warehouse.connections import connect_duckdb
+from activations.warehouse.counts import warehouse_counts
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 

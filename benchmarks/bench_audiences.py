@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 from shop import DBT_VARS, generate_shop
 
-from activations import dbt
+from activations.warehouse import dbt
 
 AUDIENCE_LAYER = [
     "path:models/intermediate/contact_policy",

@@ -1,7 +1,7 @@
 """How fast each ESP connector moves an audience into the local ESP sandbox.
 
 For each provider: N records cut into batches by the provider's own ``Limits``
-(``activations.delivery.batching``), sent one batch after another through the
+(``activations.sync.delivery.batching``), sent one batch after another through the
 connector, against the sandbox on 127.0.0.1 (real HTTP, async jobs polled).
 Prints records per second and requests per batch.
 
@@ -28,10 +28,10 @@ import tempfile
 import time
 
 from activations.consent.credentials import provider_settings
-from activations.delivery.batching import cut_batches
-from activations.providers.base import Record
+from activations.contract.records import Record
 from activations.providers.registry import make_provider
 from activations.sandbox.server import serve_in_thread
+from activations.sync.delivery.batching import cut_batches
 
 DESTINATION = {"customerio": "7"}
 

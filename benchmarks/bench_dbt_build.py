@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shop import DBT_VARS, generate_shop
 
-from activations import dbt
+from activations.warehouse import dbt
 
 FOUNDATION = ["path:models/staging", "path:models/intermediate/identity", "customers", "orders"]
 

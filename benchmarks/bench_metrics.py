@@ -19,8 +19,8 @@ from pathlib import Path
 
 from shop import DBT_VARS, generate_shop
 
-from activations import dbt
 from activations.dashboards import render_dashboard
+from activations.warehouse import dbt
 
 METRICS_LAYER = ["path:models/intermediate/measurement", "path:models/marts/metrics"]
 

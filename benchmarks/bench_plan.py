@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from activations.db import Db
-from activations.planning import drop, plan
-from activations.specs import SyncSpec
-from activations.state import ensure_schema
+from activations.sync.plan import drop, plan
+from activations.sync.specs import SyncSpec
+from activations.sync.state import ensure_schema
+from activations.warehouse.db import Db
 
 
 def main() -> None:

@@ -28,9 +28,9 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from activations.engine import run
-from activations.providers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from activations.specs import SyncSpec
+from activations.providers.webhook.connector import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from activations.sync.engine import run
+from activations.sync.specs import SyncSpec
 
 SECRET = "bench-secret-0123456789"
 
@@ -45,7 +45,7 @@ def sink_process(log: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "activations.providers.webhook_sink",
+            "activations.sandbox.webhook_sink",
             "--port",
             str(port),
             "--log",

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from activations.generator import generate
-from activations.raw_schema import create_raw_schema_sql
+from activations.warehouse.raw_schema import create_raw_schema_sql
 
 END = datetime(2026, 6, 30, 12)
 #: the dbt vars that compute the warehouse as of the shop's last hour

@@ -28,9 +28,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from activations import dbt as dbt_runner
 from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-from activations.raw_schema import RAW_TABLES, create_raw_schema_sql
+from activations.warehouse import dbt as dbt_runner
+from activations.warehouse.raw_schema import RAW_TABLES, create_raw_schema_sql
 
 # The fixed moment the test data ends at and audiences are computed for.
 AS_OF = datetime(2026, 6, 30, 12, 0, 0)

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from activations.consent.credentials import PROVIDERS, configured, provider_settings
+from activations.contract.records import PermanentError, TransientError
 from activations.errors import UserError
 from activations.paths import duckdb_path
-from activations.providers.base import PermanentError, TransientError
 
 consent_app = typer.Typer(
     help="Consent flowing back from the email providers.", no_args_is_help=True
@@ -36,7 +36,7 @@ def pull_command(
     and raw.email_events (idempotent: pulling twice adds nothing)."""
     from activations.consent.pull import pull
     from activations.consent.signals import Landed
-    from activations.warehouse import connect
+    from activations.warehouse.connections import connect
 
     names = provider or [p for p in PROVIDERS if configured(p, sandbox)]
     if not names:
@@ -81,7 +81,7 @@ def serve_command(
     the providers report in raw.consents and raw.email_events."""
     import uvicorn
 
-    from activations.webhooks.app import create_app
+    from activations.consent.receiver import create_app
 
     warehouse = os.environ.get("ACTIVATIONS_WAREHOUSE") or str(duckdb_path())
     shown = (

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 
+from activations.contract.records import ProviderSettings
 from activations.errors import UserError
-from activations.providers.base import ProviderSettings
 from activations.sandbox.settings import DEFAULT_KEYS, PREFIXES
 
 PROVIDERS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
@@ -54,7 +54,7 @@ def configured(name: str, sandbox_url: str | None = None) -> bool:
 def declared(name: str, *, strict: bool = True) -> ProviderSettings | None:
     """The credentials of the first sync declared for provider ``name``, if any.
     ``strict``: a declared sync whose key variable is unset is an error, else ``None``."""
-    from activations.specs import declaration_files, load_syncs
+    from activations.sync.specs import declaration_files, load_syncs
 
     try:
         if not declaration_files():

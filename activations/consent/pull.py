@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from activations.consent.signals import Landed, Signal, first_time, land
+from activations.contract.records import ProviderSettings
 from activations.errors import UserError
-from activations.providers.base import ProviderSettings
 from activations.providers.http import ApiClient
 
 Reader = Callable[[ApiClient], Iterator[Signal]]

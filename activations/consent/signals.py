@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from activations.db import Db
-from activations.raw_schema import RAW_SCHEMA, create_raw_schema_sql
+from activations.warehouse.db import Db
+from activations.warehouse.raw_schema import RAW_SCHEMA, create_raw_schema_sql
 
 SignalKind = Literal["unsubscribed", "bounced", "spam", "opened", "clicked"]
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from activations.dashboards import charts, formatting
 from activations.dashboards.queries import DashboardData, load
 from activations.errors import UserError
-from activations.warehouse import connect_duckdb
+from activations.warehouse.connections import connect_duckdb
 
 # program_lift verdicts with no treated-minus-control comparison: shown as text, not a point
 NO_COMPARISON = ("no control group", "no treated group")

@@ -1,7 +1,7 @@
 """Synthetic shop data: a grocery and household e-shop, seeded and streamed into ``raw``.
 
 ``generate(con_or_path, customers=..., days=..., seed=...)`` replaces every raw
-landing table (see ``activations.raw_schema``) with ``days`` days of history
+landing table (see ``activations.warehouse.raw_schema``) with ``days`` days of history
 ending at ``end``. Same seed, days and chunk size => identical data.
 
 Customers are simulated in chunks, each with its own random generator derived

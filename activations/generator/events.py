@@ -16,7 +16,7 @@ from activations.generator.catalog import Catalog
 from activations.generator.people import People
 from activations.generator.sessions import NEVER, Lines, Sessions, pick_products
 from activations.generator.timeline import Timeline
-from activations.raw_schema import EVENT_PROPERTIES
+from activations.warehouse.raw_schema import EVENT_PROPERTIES
 
 EVENT_NAMES = tuple(EVENT_PROPERTIES)
 CODE = {name: i for i, name in enumerate(EVENT_NAMES)}

@@ -14,8 +14,8 @@ from activations.generator.catalog import build_catalog
 from activations.generator.simulate import simulate_chunk
 from activations.generator.timeline import Timeline, resolve_end
 from activations.generator.writer import Writer
-from activations.raw_schema import RAW_SCHEMA, RAW_TABLES, create_raw_schema_sql
-from activations.warehouse import connect_duckdb
+from activations.warehouse.connections import connect_duckdb
+from activations.warehouse.raw_schema import RAW_SCHEMA, RAW_TABLES, create_raw_schema_sql
 
 MAX_CUSTOMERS = 50_000_000
 OWN_MEMORY_LIMIT = "1GB"  # DuckDB's buffer pool when generate() opens the file itself

@@ -24,7 +24,7 @@ from activations.generator.orders import STATUSES as ORDER_STATUSES
 from activations.generator.people import DEVICE_TYPES
 from activations.generator.sessions import CHATBOT_TOPICS, KIND, NEVER, SOURCES, Sessions
 from activations.generator.simulate import Chunk
-from activations.raw_schema import RAW_SCHEMA, RAW_TABLES
+from activations.warehouse.raw_schema import RAW_SCHEMA, RAW_TABLES
 
 SLICE_ROWS = 250_000  # rows per insert statement
 LOCAL_LIMIT = 10_000_000  # ids of carts, orders and coupons are chunk * LOCAL_LIMIT + local

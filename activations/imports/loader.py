@@ -30,8 +30,8 @@ from pathlib import Path
 import duckdb
 
 from activations.errors import UserError
-from activations.raw_schema import RAW_SCHEMA, create_raw_schema_sql
-from activations.warehouse import connect_duckdb
+from activations.warehouse.connections import connect_duckdb
+from activations.warehouse.raw_schema import RAW_SCHEMA, create_raw_schema_sql
 
 FORMATS = ("online-retail", "cdnow", "csv")
 

@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 
-from activations.delivery.jobs import poll_until
-from activations.providers.base import (
+from activations.contract.records import (
     DeliveryReport,
     PermanentError,
     ProviderSettings,
     TransientError,
 )
+from activations.sync.delivery.jobs import poll_until
 
 RetryAfter = Callable[[httpx.Response], float | None]
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import importlib
 
+from activations.contract.records import Provider, ProviderSettings
 from activations.errors import UserError
-from activations.providers.base import Provider, ProviderSettings
 
 PROVIDERS: dict[str, str] = {
-    "webhook": "activations.providers.webhook:WebhookProvider",
-    "file": "activations.providers.files:FileProvider",
-    "braze": "activations.providers.braze:BrazeProvider",
-    "klaviyo": "activations.providers.klaviyo:KlaviyoProvider",
-    "mailchimp": "activations.providers.mailchimp:MailchimpProvider",
-    "sendgrid": "activations.providers.sendgrid:SendGridProvider",
-    "customerio": "activations.providers.customerio:CustomerIoProvider",
+    "webhook": "activations.providers.webhook.connector:WebhookProvider",
+    "file": "activations.providers.files.connector:FileProvider",
+    "braze": "activations.providers.braze.connector:BrazeProvider",
+    "klaviyo": "activations.providers.klaviyo.connector:KlaviyoProvider",
+    "mailchimp": "activations.providers.mailchimp.connector:MailchimpProvider",
+    "sendgrid": "activations.providers.sendgrid.connector:SendGridProvider",
+    "customerio": "activations.providers.customerio.connector:CustomerIoProvider",
 }
 
 

@@ -6,7 +6,7 @@ For each sync ``<name>``:
 - ``sync_plan/<name>`` plans the run in the warehouse (no HTTP) and carries a
   **blocking** ``guards`` check: removal cap, empty audience. A failed
   blocking check stops the delivery asset in the same run;
-- ``sync/<name>`` delivers (``activations.engine.run``): only the changes,
+- ``sync/<name>`` delivers (``activations.sync.engine.run``): only the changes,
   commits what the provider confirmed, and records planned, sent, confirmed,
   rejected, removed, duration, provider job ids and a link to the destination.
   Its ``rejects`` check fails when the provider refused more records than the
@@ -25,10 +25,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProjectComponent
 
-from activations import engine
-from activations.engine import RunReport
 from activations.errors import UserError
-from activations.specs import SyncSpec, load_syncs
+from activations.sync import engine
+from activations.sync.engine import RunReport
+from activations.sync.specs import SyncSpec, load_syncs
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.links import destination_link
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from activations.warehouse import connect
+from activations.warehouse.connections import connect
 
 
 class WarehouseResource(dg.ConfigurableResource):

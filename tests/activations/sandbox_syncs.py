@@ -7,10 +7,10 @@ from typing import Any
 
 import duckdb
 
-from activations import engine
 from activations.consent.credentials import SANDBOX_KEYS
 from activations.sandbox.server import SandboxServer
-from activations.specs import SyncSpec
+from activations.sync import engine
+from activations.sync.specs import SyncSpec
 
 
 def fast_options(name: str) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from activations import dbt
 from activations.errors import UserError
 from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-from activations.raw_schema import create_raw_schema_sql
+from activations.warehouse import dbt
+from activations.warehouse.raw_schema import create_raw_schema_sql
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from activations import dbt
-from activations.raw_schema import create_raw_schema_sql
+from activations.warehouse import dbt
+from activations.warehouse.raw_schema import create_raw_schema_sql
 
 T = datetime(2026, 6, 1, 10, 0, 0)
 

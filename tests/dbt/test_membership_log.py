@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from activations import dbt
+from activations.warehouse import dbt
 
 
 def test_the_first_build_logs_every_decision(built_warehouse):

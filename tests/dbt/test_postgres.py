@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from activations import dbt
+from activations.warehouse import dbt
 
 pytestmark = pytest.mark.postgres
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from activations.paths import PROJECT_ROOT
-from activations.report import warehouse_counts
+from activations.warehouse.counts import warehouse_counts
 
 
 def test_counts_match_the_warehouse(built_warehouse):

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from activations import dbt
 from activations.errors import UserError
-from activations.raw_schema import RAW_TABLES, create_raw_schema_sql
+from activations.warehouse import dbt
+from activations.warehouse.raw_schema import RAW_TABLES, create_raw_schema_sql
 
 SOURCE_OF = {
     "events": "app", "identifies": "app",

@@ -15,7 +15,7 @@ import duckdb
 import httpx
 import pytest
 
-from activations.specs import load_syncs
+from activations.sync.specs import load_syncs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

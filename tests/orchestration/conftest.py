@@ -12,7 +12,7 @@ import pytest
 from activations.demo import Sandbox
 from activations.paths import DBT_PROJECT_DIR
 from activations.sandbox.server import SandboxServer, serve_in_thread
-from activations.specs import load_syncs
+from activations.sync.specs import load_syncs
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 
 from activations.errors import UserError
 from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-from activations.specs import load_syncs
+from activations.sync.specs import load_syncs
 from orchestration.components.audience_sync import sync_key, sync_plan_key
 from orchestration.defs.ingest.assets import RAW_KEYS
 

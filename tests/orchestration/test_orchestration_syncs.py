@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from activations.specs import SyncSpec, get_sync
+from activations.sync.specs import SyncSpec, get_sync
 from orchestration.components.audience_sync import build_sync_assets, sync_key, sync_plan_key
 from orchestration.defs.campaigns.jobs import one_off_campaign
 from orchestration.defs.resources import WarehouseResource

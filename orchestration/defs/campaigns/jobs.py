@@ -12,10 +12,10 @@ sent through that sync's destination, mapping and guards.
 
 import dagster as dg
 
-from activations import engine
-from activations.dbt import run_dbt
 from activations.errors import UserError
-from activations.specs import SyncSpec, get_sync
+from activations.sync import engine
+from activations.sync.specs import SyncSpec, get_sync
+from activations.warehouse.dbt import run_dbt
 from orchestration.components.audience_sync import delivery_metadata, sync_key
 from orchestration.defs.resources import WarehouseResource
 

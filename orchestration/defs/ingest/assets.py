@@ -19,7 +19,7 @@ import dagster as dg
 from activations.errors import UserError
 from activations.generator import generate
 from activations.imports import import_orders
-from activations.raw_schema import RAW_TABLES
+from activations.warehouse.raw_schema import RAW_TABLES
 from orchestration.defs.resources import WarehouseResource
 
 # the dbt source (models/staging/<source>/) each raw table belongs to

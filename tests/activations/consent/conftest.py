@@ -10,7 +10,7 @@ import pytest
 from asgi_server import AsgiServer
 from consent_helpers import raw_warehouse
 
-from activations.webhooks.app import create_app
+from activations.consent.receiver import create_app
 
 
 @pytest.fixture

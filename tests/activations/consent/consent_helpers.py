@@ -10,8 +10,8 @@ import duckdb
 from sandbox_syncs import fast_options
 
 from activations.consent.credentials import provider_settings
-from activations.providers.base import ProviderSettings
-from activations.raw_schema import create_raw_schema_sql
+from activations.contract.records import ProviderSettings
+from activations.warehouse.raw_schema import create_raw_schema_sql
 
 
 def raw_warehouse(path: Path) -> duckdb.DuckDBPyConnection:

@@ -16,7 +16,7 @@ from consent_helpers import settings_for
 from typer.testing import CliRunner
 
 from activations.cli import app
-from activations.providers.base import Record
+from activations.contract.records import Record
 from activations.providers.registry import make_provider
 
 

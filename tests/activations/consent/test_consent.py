@@ -12,7 +12,7 @@ import pytest
 from consent_helpers import settings_for
 
 from activations.consent.pull import pull
-from activations.providers.base import Record
+from activations.contract.records import Record
 from activations.providers.registry import make_provider
 
 ESPS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")

@@ -12,9 +12,9 @@ import pytest
 from consent_helpers import settings_for
 from sandbox_syncs import run_and_close, sandbox_credentials
 
-from activations import engine
 from activations.consent.pull import pull
-from activations.specs import SyncSpec
+from activations.sync import engine
+from activations.sync.specs import SyncSpec
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from consent_helpers import raw_warehouse
 
 from activations.consent.signals import Signal, land, parse_time
-from activations.raw_schema import create_raw_schema_sql
+from activations.warehouse.raw_schema import create_raw_schema_sql
 
 WHEN = dt.datetime(2026, 6, 1, 8, 30)
 SIGNALS = [

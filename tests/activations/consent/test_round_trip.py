@@ -15,10 +15,10 @@ from asgi_server import AsgiServer
 from consent_helpers import raw_warehouse, settings_for
 from sandbox_syncs import run_and_close, sandbox_credentials
 
-from activations import engine
 from activations.consent.pull import pull
-from activations.specs import SyncSpec
-from activations.webhooks.app import create_app
+from activations.consent.receiver import create_app
+from activations.sync import engine
+from activations.sync.specs import SyncSpec
 
 ESPS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
 DESTINATION = {"customerio": "11"}

@@ -16,7 +16,7 @@ import pytest
 
 from activations.errors import UserError
 from activations.generator import generate
-from activations.raw_schema import EVENT_PROPERTIES, RAW_TABLES
+from activations.warehouse.raw_schema import EVENT_PROPERTIES, RAW_TABLES
 
 ACTIVATIONS = Path(sys.executable).parent / "activations"
 SMALL = {"customers": 400, "days": 30, "end": datetime(2026, 3, 2, 9), "chunk_customers": 150}

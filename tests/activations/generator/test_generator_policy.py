@@ -17,7 +17,6 @@ import duckdb
 import numpy as np
 import pytest
 
-from activations.dbt import run_dbt
 from activations.generator import generate
 from activations.generator.holdout import (
     BUCKETS,
@@ -27,6 +26,7 @@ from activations.generator.holdout import (
     control_shares,
     customer_id,
 )
+from activations.warehouse.dbt import run_dbt
 
 POLICY_AUDIENCES = sorted(control_shares())
 

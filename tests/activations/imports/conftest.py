@@ -14,8 +14,8 @@ from import_datasets import (
     ImportedWarehouse,
 )
 
-from activations import dbt
 from activations.imports import import_orders
+from activations.warehouse import dbt
 
 
 def _imported(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from activations import dbt
 from activations.imports import ImportResult
 from activations.paths import PROJECT_ROOT
+from activations.warehouse import dbt
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 CDNOW_MASTER = DATASETS / "cdnow" / "CDNOW_master.txt"

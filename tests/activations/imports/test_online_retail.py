@@ -11,9 +11,9 @@ import duckdb
 import pyarrow.parquet as pq
 from import_datasets import UCI_AS_OF, UCI_PARQUET, ImportedWarehouse
 
-from activations.engine import run
 from activations.imports import import_orders
-from activations.specs import SyncSpec
+from activations.sync.engine import run
+from activations.sync.specs import SyncSpec
 
 # sum(Quantity * UnitPrice) over the whole file, from the dataset README
 FILE_TOTAL = Decimal("9747747.93")

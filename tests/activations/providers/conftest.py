@@ -11,7 +11,7 @@ import pytest
 from sandbox_syncs import fast_options
 
 from activations.consent.credentials import provider_settings
-from activations.providers.base import Provider
+from activations.contract.records import Provider
 from activations.providers.registry import make_provider
 
 

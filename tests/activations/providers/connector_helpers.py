@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from activations.providers.base import Record
+from activations.contract.records import Record
 
 ESPS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
 #: the audience each test syncs to, as each connector names it

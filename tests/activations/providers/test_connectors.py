@@ -12,8 +12,8 @@ import httpx
 import pytest
 from connector_helpers import DESTINATION, ESPS, audience, esp_action, member_emails, people
 
-from activations.delivery.retries import RetryPolicy, call_with_retries
-from activations.providers.base import PermanentError, Record, TransientError
+from activations.contract.records import PermanentError, Record, TransientError
+from activations.sync.delivery.retries import RetryPolicy, call_with_retries
 
 QUICK = RetryPolicy(attempts=6, initial=0.01, max_wait=0.05, jitter=0.0, max_retry_after=60.0)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from connector_helpers import DESTINATION, ESPS
 
-from activations.providers.base import Record
+from activations.contract.records import Record
 
 # a careless declaration that maps the warehouse's stale consent columns
 STALE = {

@@ -18,7 +18,7 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from activations.consent.pull import READERS
-from activations.providers.base import Record
+from activations.contract.records import Record
 
 # byte-for-byte copies of ../shared/esp-specs, kept in the repo so CI always has them
 SPECS = Path(__file__).resolve().parents[3] / "activations" / "sandbox" / "specs"

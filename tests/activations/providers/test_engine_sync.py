@@ -1,4 +1,4 @@
-"""A full sync through the engine (``activations.engine.run``) to the sandbox,
+"""A full sync through the engine (``activations.sync.engine.run``) to the sandbox,
 per provider: partial failures recorded with the ESP's own reason and retried
 on the next run, and events sent once."""
 
@@ -12,8 +12,8 @@ import pytest
 from connector_helpers import DESTINATION, ESPS, member_emails
 from sandbox_syncs import run_and_close, sandbox_credentials
 
-from activations import engine
-from activations.specs import SyncSpec
+from activations.sync import engine
+from activations.sync.specs import SyncSpec
 
 # "dan@shop.c0m" passes the planner's email check, and every ESP refuses it (no
 # such top-level domain): a rejection only the provider can make

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from connector_helpers import DESTINATION, people, sized
 
-from activations.delivery.batching import cut_batches
-from activations.providers.base import PermanentError, Record
+from activations.contract.records import PermanentError, Record
 from activations.providers.http import encode_json
-from activations.providers.klaviyo import import_body
-from activations.providers.sendgrid import upsert_body
+from activations.providers.klaviyo.connector import import_body
+from activations.providers.sendgrid.connector import upsert_body
+from activations.sync.delivery.batching import cut_batches
 
 
 def _events(sandbox, name: str) -> int:

@@ -16,7 +16,7 @@ from asgi_server import AsgiServer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from activations.providers.base import PermanentError, ProviderSettings, TransientError
+from activations.contract.records import PermanentError, ProviderSettings, TransientError
 from activations.providers.http import (
     ApiClient,
     encode_json,

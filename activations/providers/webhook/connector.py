@@ -1,0 +1,146 @@
+"""A signed JSON webhook: the generic HTTP destination.
+
+Each batch is one ``POST`` of ``{"sync_destination", "operation", "records"}``
+to ``base_url + destination`` (or to ``destination`` when it is a full URL),
+signed with HMAC-SHA256 over ``"<timestamp>.<body>"`` using the API key as the
+secret: headers ``X-Activations-Timestamp`` and
+``X-Activations-Signature: sha256=<hex>``. The receiver answers 2xx with
+``{"results": [{"key", "status": "confirmed"|"rejected", "id", "reason"}]}``
+for per-record outcomes; a 2xx without ``results`` confirms the whole batch.
+429/5xx are retried (``Retry-After`` honoured); other 4xx stop the run.
+
+Options: ``max_records`` (1000), ``max_bytes`` (5 MB), ``requests_per_second``,
+``concurrency`` (2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from activations.contract.records import (
+    DeliveryReport,
+    Limits,
+    Outcome,
+    PermanentError,
+    ProviderSettings,
+    Record,
+)
+from activations.sync.delivery.retries import check_response
+
+SIGNATURE_HEADER = "X-Activations-Signature"
+TIMESTAMP_HEADER = "X-Activations-Timestamp"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# one encoder for every record (json.dumps with ``default`` builds a new one per call);
+# ASCII-only output, so a record's length in characters is its length in bytes
+_ENCODER = json.JSONEncoder(default=_default)
+
+
+def encode_record(record: Record) -> dict[str, Any]:
+    return {
+        "key": record.key,
+        "email": record.email,
+        "fields": dict(record.fields),
+        "hash": record.hash,
+        "idempotency_key": record.idempotency_key,
+    }
+
+
+class WebhookProvider:
+    name = "webhook"
+
+    def __init__(self, settings: ProviderSettings):
+        options = dict(settings.options)
+        self.settings = settings
+        self.limits = Limits(
+            max_records=int(options.get("max_records", 1000)),
+            max_bytes=int(options.get("max_bytes", 5_000_000)),
+            requests_per_second=options.get("requests_per_second"),
+            burst=int(options.get("burst", 1)),
+            concurrency=int(options.get("concurrency", 2)),
+        )
+        self.report = DeliveryReport()
+        self._encoded: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._client = httpx.Client(base_url=settings.base_url or "", timeout=settings.timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def record_size(self, record: Record) -> int:
+        # encoded once: kept until the batch holding the record is posted
+        text = _ENCODER.encode(encode_record(record))
+        with self._lock:
+            self._encoded[record.key] = text
+        return len(text) + 1
+
+    def _post(self, destination: str, operation: str, batch: Sequence[Record]) -> list[Outcome]:
+        with self._lock:
+            parts = [
+                self._encoded.pop(r.key, None) or _ENCODER.encode(encode_record(r)) for r in batch
+            ]
+        head = json.dumps({"destination": destination, "operation": operation})[:-1]
+        body = (head + ', "records": [' + ", ".join(parts) + "]}").encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self.settings.api_key, timestamp, body),
+        }
+        self.report.requests += 1
+        response = check_response(
+            self._client.post(destination, content=body, headers=headers),
+            secret=self.settings.api_key,
+        )
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError:
+            answer = {}
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if results is None:
+            return [Outcome(key=r.key, status="confirmed") for r in batch]
+        if not isinstance(results, list):
+            raise PermanentError("webhook answered `results` that is not a list")
+        return [
+            Outcome(
+                key=str(item.get("key")),
+                status="confirmed" if item.get("status") == "confirmed" else "rejected",
+                destination_id=item.get("id"),
+                reason=item.get("reason"),
+                retryable=bool(item.get("retryable", True)),
+            )
+            for item in results
+            if isinstance(item, dict)
+        ]
+
+    def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        return self._post(destination, "upsert", batch)
+
+    def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        return self._post(destination, "remove", batch)
+
+    def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
+        return self._post(destination, "event", batch)

@@ -1,0 +1,150 @@
+"""A receiver for the signed webhook destination: verifies the signature,
+appends every record it accepted to a JSON-lines log, and answers per-record
+outcomes. Used by the demo, the tests and the benchmarks as "the other side";
+faults (rejected keys, 5xx every N requests, latency) are configurable.
+
+    python -m activations.sandbox.webhook_sink --port 8765 --log sink.jsonl
+    (the signing secret is read from WEBHOOK_SECRET)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from activations.providers.webhook.connector import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+
+
+@dataclass
+class Faults:
+    reject_keys: set[str] = field(default_factory=set)  # answered rejected, never stored
+    fail_every: int = 0  # every Nth request answers 503 (after storing nothing)
+    retry_after: float | None = None  # sent with those 503s
+    delay: float = 0.0  # seconds before answering
+
+
+def make_app(secret: str, log: Path, faults: Faults | None = None) -> FastAPI:
+    app = FastAPI()
+    faults = faults or Faults()
+    lock = threading.Lock()
+    state = {"requests": 0}
+
+    @app.post("/{path:path}")
+    async def receive(path: str, request: Request) -> JSONResponse:
+        body = await request.body()
+        if not verify(
+            secret,
+            request.headers.get(TIMESTAMP_HEADER, ""),
+            body,
+            request.headers.get(SIGNATURE_HEADER, ""),
+        ):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        with lock:
+            state["requests"] += 1
+            n = state["requests"]
+        if faults.delay:
+            time.sleep(faults.delay)
+        if faults.fail_every and n % faults.fail_every == 0:
+            headers = {"Retry-After": str(faults.retry_after)} if faults.retry_after else {}
+            return JSONResponse({"error": "try again"}, status_code=503, headers=headers)
+        payload: dict[str, Any] = json.loads(body)
+        results = []
+        lines = []
+        for record in payload.get("records", []):
+            key = str(record.get("key"))
+            if key in faults.reject_keys:
+                results.append({"key": key, "status": "rejected", "reason": "refused by sink"})
+                continue
+            lines.append(
+                json.dumps(
+                    {
+                        "path": "/" + path,
+                        "operation": payload.get("operation"),
+                        "key": key,
+                        "hash": record.get("hash"),
+                        "fields": record.get("fields"),
+                        "idempotency_key": record.get("idempotency_key"),
+                    }
+                )
+            )
+            results.append({"key": key, "status": "confirmed", "id": f"wh_{key}"})
+        if lines:
+            with lock, open(log, "a") as fh:
+                fh.write("\n".join(lines) + "\n")
+                fh.flush()
+        return JSONResponse({"results": results})
+
+    return app
+
+
+def read_log(log: Path) -> list[dict[str, Any]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+class SinkServer:
+    """The sink on a free loopback port, in a background thread."""
+
+    def __init__(self, secret: str, log: Path, faults: Faults | None = None):
+        self.log = log
+        self.faults = faults or Faults()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            make_app(secret, log, self.faults),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> SinkServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("webhook sink did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def received(self) -> list[dict[str, Any]]:
+        return read_log(self.log)
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--log", type=Path, default=Path("webhook-sink.jsonl"))
+    args = parser.parse_args()
+    secret = os.environ.get("WEBHOOK_SECRET", "")
+    if not secret:
+        raise SystemExit("set WEBHOOK_SECRET to the signing secret of the sync")
+    uvicorn.run(make_app(secret, args.log), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,408 @@
+"""One sync run: plan -> guard -> deliver -> commit, and the run record.
+
+Only what the destination confirmed enters the state, batch by batch, in one
+transaction per batch: a crash at any moment loses nothing (unconfirmed
+records are planned again next run) and resends no confirmed record (they are
+in the state). Before sending, the run notes every key it is about to send in
+``sync_inflight`` (one set-based insert); each batch's commit clears the keys
+whose outcome it knows. Keys left by a crash are sent again by the next run,
+whatever their data is by then: the destination may hold what was sent.
+A dry run plans on a read-only view of the warehouse and never builds the
+provider: no HTTP, no state row, no lock.
+
+This module is the API Dagster and the command line call::
+
+    specs = load_syncs()
+    p = plan(spec, conn)            # SyncPlan with guard verdicts
+    report = run(spec, conn, dry_run=False, force=False, progress=None)
+    report.metadata()               # plain dict for the asset materialization
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from activations.contract.records import PermanentError, Provider, ProviderSettings, TransientError
+from activations.errors import UserError
+from activations.providers.registry import make_provider
+from activations.sync.committer import Committer
+from activations.sync.delivery.batching import cut_batches
+from activations.sync.delivery.dispatch import BatchResult, dispatch
+from activations.sync.delivery.pacing import limiter_for
+from activations.sync.delivery.retries import RetryPolicy
+from activations.sync.plan import GuardVerdict, SyncPlan, check_audience, drop, iter_records
+from activations.sync.plan import plan as make_plan
+from activations.sync.specs import SyncSpec, load_syncs
+from activations.sync.state import (
+    REJECTS,
+    RUN_COUNTS,
+    STATE,
+    acquire_lock,
+    commit_outcomes,
+    ensure_schema,
+    finish_run,
+    mark_planned_inflight,
+    record_rejects,
+    release_lock,
+    set_run_counts,
+    settle_inflight,
+    start_run,
+)
+from activations.warehouse.db import Db
+
+__all__ = ["RunReport", "SyncPlan", "load_syncs", "plan", "run", "EXIT_CODES"]
+
+Progress = Callable[[int, int], None]
+
+# what `activations run` exits with, by run status
+EXIT_CODES = {
+    "succeeded": 0,
+    "dry_run": 0,
+    "failed": 4,  # destination unreachable, refused the key, or too many rejects
+    "blocked": 3,  # a guard stopped the run; rerun with --force after checking
+}
+
+
+class RunFailed(UserError):
+    exit_code = 4
+
+
+@dataclass
+class RunReport:
+    sync: str
+    provider: str
+    destination: str
+    mode: str
+    status: str = "running"  # succeeded | failed | blocked | dry_run
+    run_id: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float = 0.0
+    planned: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    sent: int = 0
+    confirmed: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    gave_up: int = 0
+    unconfirmed: int = 0
+    requests: int = 0
+    job_ids: list[str] = field(default_factory=list)
+    guards: list[GuardVerdict] = field(default_factory=list)
+    error: str | None = None
+    forced: bool = False
+    dry_run: bool = False
+    plan: SyncPlan | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("succeeded", "dry_run")
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
+
+    def counts(self) -> dict[str, int]:
+        """The run's counters, named as the columns of ``activations.sync_runs``."""
+        return {n: int(getattr(self, n)) for n in RUN_COUNTS}
+
+    def metadata(self) -> dict[str, Any]:
+        """Plain types only (for Dagster asset metadata)."""
+        return {
+            "sync": self.sync,
+            "provider": self.provider,
+            "destination": self.destination,
+            "mode": self.mode,
+            "status": self.status,
+            "run_id": self.run_id or "",
+            "duration_s": round(self.duration_s, 3),
+            **self.counts(),
+            "job_ids": list(self.job_ids),
+            "guards": {g.name: {"passed": g.passed, "message": g.message} for g in self.guards},
+            "error": self.error or "",
+            "forced": self.forced,
+            "dry_run": self.dry_run,
+        }
+
+    def raise_for_status(self) -> None:
+        if self.status == "blocked":
+            failed = "; ".join(g.message for g in self.guards if not g.passed)
+            raise RunFailed(
+                f"sync {self.sync!r} blocked by a guard: {failed}",
+                hint="check the audience, then rerun with --force",
+            )
+        if self.status == "failed":
+            raise RunFailed(f"sync {self.sync!r} failed: {self.error}")
+
+
+def plan(spec: SyncSpec, conn: Any, *, keep: bool = False) -> SyncPlan:
+    """The plan of one sync (counts, samples, guard verdicts), computed in the
+    warehouse. Its temporary tables are dropped unless ``keep`` (then call
+    ``activations.sync.plan.drop(db, plan)`` when done)."""
+    db = Db.wrap(conn)
+    p = make_plan(spec, db)
+    if not keep:
+        drop(db, p)
+    return p
+
+
+def _from_plan(report: RunReport, p: SyncPlan) -> None:
+    for name, value in p.counts().items():
+        setattr(report, name, value)
+    report.guards = list(p.guards)
+    report.plan = p
+
+
+def run(
+    spec: SyncSpec,
+    conn: Any,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    provider: Provider | None = None,
+    env: Mapping[str, str] | None = None,
+    policy: RetryPolicy | None = None,
+) -> RunReport:
+    """Run one sync. Returns the report; the status says how it ended
+    (``report.raise_for_status()`` turns failed/blocked into an error)."""
+    db = Db.wrap(conn)
+    if policy is None:
+        r = spec.retries
+        policy = RetryPolicy(
+            attempts=r.attempts,
+            initial=r.initial,
+            max_wait=r.max_wait,
+            max_retry_after=r.max_retry_after,
+        )
+    report = RunReport(
+        spec.name, spec.provider, spec.destination, spec.mode, forced=force, dry_run=dry_run
+    )
+    clock = time.perf_counter()
+    if dry_run:
+        p = make_plan(spec, db)
+        try:
+            _from_plan(report, p)
+            report.status = "dry_run"
+        finally:
+            drop(db, p)
+        report.duration_s = time.perf_counter() - clock
+        return report
+
+    check_audience(spec, db)  # a missing audience or column fails before any write
+    settings = spec.provider_settings(env)  # so does a missing secret
+    ensure_schema(db)
+    run_id = uuid.uuid4().hex
+    report.run_id = run_id
+    acquire_lock(db, spec.name, run_id)
+    p: SyncPlan | None = None
+    try:
+        report.started_at = start_run(
+            db, run_id, spec.name, spec.provider, spec.destination, spec.mode, force
+        )
+        try:
+            settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
+            p = make_plan(spec, db)
+            _from_plan(report, p)
+            with db.transaction():
+                set_run_counts(db, run_id, report.counts())
+            if p.blocked and not force:
+                report.status = "blocked"
+                report.error = "; ".join(g.message for g in p.guards if not g.passed)
+            else:
+                _record_invalid(db, spec, run_id, p)
+                prov = provider or make_provider(spec.provider, settings)
+                try:
+                    _deliver(db, spec, run_id, p, prov, settings, report, progress, policy)
+                finally:
+                    if provider is None:
+                        close = getattr(prov, "close", None)
+                        if callable(close):
+                            close()
+                if spec.mode == "events":
+                    _forget_departed(db, spec, p)
+                sent = max(report.sent, 1)
+                if report.error:
+                    report.status = "failed"
+                elif report.rejected > spec.guards.max_rejects_share * sent and report.rejected:
+                    report.status = "failed"
+                    report.error = (
+                        f"{report.rejected} of {report.sent} records rejected, more than "
+                        f"{spec.guards.max_rejects_share:.0%} (see activations.sync_rejects)"
+                    )
+                else:
+                    report.status = "succeeded"
+        except BaseException as exc:
+            report.status = "failed"
+            report.error = report.error or _safe(str(exc), settings)
+            raise
+        finally:
+            report.ended_at = finish_run(
+                db,
+                run_id,
+                report.status,
+                report.counts(),
+                started=report.started_at,
+                job_ids=report.job_ids,
+                error=report.error,
+            )
+            report.duration_s = time.perf_counter() - clock
+    finally:
+        try:
+            if p is not None:
+                drop(db, p)
+        finally:
+            release_lock(db, spec.name, run_id)
+    return report
+
+
+def _safe(text: str, settings: ProviderSettings) -> str:
+    return text.replace(settings.api_key, "***") if settings.api_key else text
+
+
+def _record_invalid(db: Db, spec: SyncSpec, run_id: str, p: SyncPlan) -> None:
+    """Invalid emails are never sent: they are stored as rejects with the reason."""
+    from activations.sync.plan import INVALID_EMAIL
+
+    if not p.invalid:
+        return
+    rows = db.query(  # once per record and data: not again on every run
+        f"select s.record_key, s.record_hash from {p.snapshot} as s where s.reason = ? "
+        f"and not exists (select 1 from {REJECTS} as r where r.sync_name = ? "
+        "and r.record_key = s.record_key and r.record_hash = s.record_hash) "
+        "order by s.record_key",
+        [INVALID_EMAIL, spec.name],
+    )
+    record_rejects(
+        db, spec.name, run_id, "validate", [(k, h, INVALID_EMAIL, False) for k, h in rows]
+    )
+
+
+def _forget_departed(db: Db, spec: SyncSpec, p: SyncPlan) -> None:
+    """Events mode: a person who left the audience fires again on re-entry."""
+    with db.transaction():
+        db.execute(
+            f"delete from {STATE} where sync_name = ? and record_key not in "
+            f"(select record_key from {p.snapshot} where reason is null)",
+            [spec.name],
+        )
+
+
+def _deliver(
+    db: Db,
+    spec: SyncSpec,
+    run_id: str,
+    p: SyncPlan,
+    prov: Provider,
+    settings: ProviderSettings,
+    report: RunReport,
+    progress: Progress | None,
+    policy: RetryPolicy,
+) -> None:
+    limits = prov.limits
+    limiter = limiter_for(
+        spec.provider, settings.api_key or spec.name, limits.requests_per_second, limits.burst
+    )
+    total = p.to_send
+    done = 0
+    if progress:
+        progress(0, total)
+    update = getattr(prov, "update", None)
+    steps: list[tuple[str, tuple[str, ...], Callable[..., Any], bool]]
+    if spec.mode == "events":
+        steps = [("event", ("added",), prov.send_events, False)]
+    elif spec.mode == "update" and callable(update):
+        steps = [("update", ("added", "changed"), update, False)]
+    else:
+        actions = {"create": ("added",), "update": ("changed",)}.get(
+            spec.mode, ("added", "changed")
+        )
+        steps = [("upsert", actions, prov.upsert, False)]
+    if spec.mode == "mirror":
+        steps.append(("remove", ("removed",), prov.remove, True))
+
+    clear_rejects = bool(
+        db.scalar(f"select count(*) from {REJECTS} where sync_name = ?", [spec.name])
+    )
+    sending = tuple(a for _, actions, _, _ in steps for a in actions)
+    if p.to_send:
+        # write-ahead, once and set-based, before anything leaves: every key this run
+        # sends stays "in flight" until its batch's commit knows the outcome, so after
+        # a crash the next run resends it whatever its data is by then (settle_inflight)
+        mark_planned_inflight(db, spec.name, run_id, p.table, sending)
+    # commits run on their own connection while the next batches go out
+    with Committer(db) as committer:
+        for operation, actions, call, removal in steps:
+            kinds: dict[str, str] = {}
+
+            def records(actions: tuple[str, ...] = actions, kinds: dict[str, str] = kinds):
+                for action, record in iter_records(db, p, actions):
+                    kinds[record.key] = action
+                    yield record
+
+            def on_done(
+                result: BatchResult, operation: str = operation, kinds: dict[str, str] = kinds
+            ) -> None:
+                nonlocal done
+                batch = result.batch.records
+                keys = {r.key for r in batch}
+                if not result.batch.oversize:
+                    report.sent += len(batch)
+                report.confirmed += sum(
+                    1 for o in result.outcomes if o.status == "confirmed" and o.key in keys
+                )
+                report.rejected += sum(
+                    1 for o in result.outcomes if o.status == "rejected" and o.key in keys
+                )
+                report.unconfirmed += len(result.missing)
+                committer.submit(
+                    partial(
+                        commit_outcomes,
+                        sync_name=spec.name,
+                        run_id=run_id,
+                        operation=operation,
+                        records=batch,
+                        outcomes=result.outcomes,
+                        actions={r.key: kinds.pop(r.key, "added") for r in batch},
+                        clear_rejects=clear_rejects,
+                        run_counts=report.counts(),
+                    )
+                )
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+
+            def batches(removal: bool = removal):
+                return cut_batches(records(), limits, prov.record_size, removal=removal)
+
+            try:
+                dispatch(
+                    batches(),
+                    lambda b, call=call, op=operation: call(spec.destination, b),
+                    on_done,
+                    concurrency=limits.concurrency,
+                    policy=policy,
+                    limiter=limiter,
+                    max_record_bytes=limits.max_record_bytes,
+                    unsettled=committer.unsettled,
+                )
+            except (PermanentError, TransientError) as exc:
+                report.error = f"{spec.provider} {operation} to {spec.destination!r}: " + _safe(
+                    str(exc), settings
+                )
+                break
+            finally:
+                delivery = getattr(prov, "report", None)
+                if delivery is not None:
+                    report.requests = int(delivery.requests)
+                    report.job_ids = list(delivery.job_ids)
