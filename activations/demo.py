@@ -27,7 +27,7 @@ from rich.table import Table
 
 from activations.errors import UserError
 from activations.paths import PROJECT_ROOT, duckdb_path
-from activations.sandbox.settings import DEFAULT_KEYS, PREFIXES
+from activations.sandbox.env import declaration_env, targets
 from activations.sandbox.webhook_sink import SinkServer
 from activations.sync import engine
 from activations.sync.specs import SyncSpec, load_syncs
@@ -51,27 +51,12 @@ class Sandbox:
 
     def env(self, specs: list[SyncSpec]) -> dict[str, str]:
         """Point each ESP declaration at this sandbox, through the variables it names."""
-        values: dict[str, str] = {}
-        for spec in specs:
-            if spec.provider not in PREFIXES:
-                continue
-            if spec.credentials.api_key_env:
-                values[spec.credentials.api_key_env] = DEFAULT_KEYS[spec.provider]
-            if spec.credentials.base_url_env:
-                values[spec.credentials.base_url_env] = self.base_url + PREFIXES[spec.provider]
-        return values
+        return declaration_env(specs, targets(self.base_url))
 
 
 def webhook_env(specs: list[SyncSpec], url: str, secret: str) -> dict[str, str]:
     """Point each webhook declaration at the local receiver, through the variables it names."""
-    values: dict[str, str] = {}
-    for spec in specs:
-        if spec.provider == "webhook":
-            if spec.credentials.base_url_env:
-                values[spec.credentials.base_url_env] = url
-            if spec.credentials.api_key_env:
-                values[spec.credentials.api_key_env] = secret
-    return values
+    return declaration_env(specs, {"webhook": (url, secret)})
 
 
 def _answers(base_url: str) -> bool:

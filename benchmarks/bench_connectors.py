@@ -27,9 +27,10 @@ import sys
 import tempfile
 import time
 
-from activations.consent.credentials import provider_settings
 from activations.contract.records import Record
+from activations.providers import registry
 from activations.providers.registry import make_provider
+from activations.sandbox.env import credentials
 from activations.sandbox.server import serve_in_thread
 from activations.sync.delivery.batching import cut_batches
 
@@ -57,7 +58,7 @@ def main(n: int) -> None:
         print(f"{n} records per provider, sandbox at {sandbox.base_url}")
         print(f"{'provider':<11} {'batches':>7} {'requests':>8} {'seconds':>8} {'records/s':>10}")
         for name in ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio"):
-            settings = provider_settings(name, sandbox.base_url)
+            settings = registry.settings(name, *reversed(credentials(name, sandbox.base_url)))
             options = {"poll_interval": 0.05, **({"list": "Shop"} if name == "mailchimp" else {})}
             provider = make_provider(name, dataclasses.replace(settings, options=options))
             started = time.perf_counter()

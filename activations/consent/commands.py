@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from activations.consent.credentials import PROVIDERS, configured, provider_settings
-from activations.contract.records import PermanentError, TransientError
+from activations.contract.records import PermanentError, ProviderSettings, TransientError
 from activations.errors import UserError
 from activations.paths import duckdb_path
+from activations.providers import registry
 
 consent_app = typer.Typer(
     help="Consent flowing back from the email providers.", no_args_is_help=True
@@ -18,6 +19,19 @@ consent_app = typer.Typer(
 webhooks_app = typer.Typer(
     help="Receive the email providers' reporting webhooks.", no_args_is_help=True
 )
+
+
+def _settings(name: str, sandbox: str | None) -> ProviderSettings:
+    """``name``'s credentials: the sandbox's own (its URL and demo key, whatever
+    the environment holds) when one is named, else the environment's or the syncs'."""
+    if not sandbox:
+        return provider_settings(name)
+    from activations.sandbox.env import credentials
+
+    if name not in PROVIDERS:
+        raise UserError(f"unknown provider {name!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
+    base_url, key = credentials(name, sandbox)
+    return registry.settings(name, key, base_url)
 
 
 @consent_app.command("pull")
@@ -34,17 +48,18 @@ def pull_command(
 ) -> None:
     """Land unsubscribes, bounces and spam complaints from each provider in raw.consents
     and raw.email_events (idempotent: pulling twice adds nothing)."""
+    from activations.consent.landing import Landed
     from activations.consent.pull import pull
-    from activations.consent.signals import Landed
     from activations.warehouse.connections import connect
 
-    names = provider or [p for p in PROVIDERS if configured(p, sandbox)]
+    sandbox = sandbox or os.environ.get("ACTIVATIONS_SANDBOX_URL") or None
+    names = provider or [p for p in PROVIDERS if sandbox or configured(p)]
     if not names:
         raise UserError(
             "no provider is configured for the consent pull-back",
             hint="set e.g. KLAVIYO_API_KEY, pass --provider, or --sandbox http://127.0.0.1:PORT",
         )
-    settings = {name: provider_settings(name, sandbox) for name in names}
+    settings = {name: _settings(name, sandbox) for name in names}
     total = Landed()
     conn = connect()  # ACTIVATIONS_WAREHOUSE (PostgreSQL) or the DuckDB file of DUCKDB_PATH
     try:

@@ -1,6 +1,8 @@
-"""The webhook receiver: one small FastAPI app that takes each ESP's reporting
-webhooks at ``POST /hooks/{provider}`` and lands them in ``raw.consents`` and
-``raw.email_events`` (see ``activations.consent.signals``).
+"""The inbound hook receiver: one small FastAPI app that takes each ESP's
+reporting webhooks at ``POST /hooks/{provider}``, reads them with that
+provider's hook parser (``activations.providers.<name>.hooks``, named in the
+provider registry) and lands them in ``raw.consents`` and ``raw.email_events``
+(see ``activations.consent.landing``).
 
 The warehouse file is opened per delivery and closed right after, so the
 receiver never holds DuckDB's single-writer lock while idle; when another
@@ -21,10 +23,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from activations.consent.signals import land
+from activations.consent.landing import land
 from activations.errors import UserError
+from activations.providers.registry import EMAIL_PROVIDERS, HookParser, hook_parser
 from activations.warehouse.connections import connect
-from activations.webhooks.parsers import PARSERS
 
 
 def create_app(warehouse: Path | str, *, token: str | None = None) -> FastAPI:
@@ -32,6 +34,9 @@ def create_app(warehouse: Path | str, *, token: str | None = None) -> FastAPI:
     app = FastAPI(title="activations webhook receiver", docs_url=None, redoc_url=None)
     lock = threading.Lock()
     target = str(warehouse)
+    parsers: dict[str, HookParser] = {
+        name: parser for name in EMAIL_PROVIDERS if (parser := hook_parser(name)) is not None
+    }
 
     def authorised(request: Request) -> bool:
         if not token:
@@ -41,19 +46,19 @@ def create_app(warehouse: Path | str, *, token: str | None = None) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, object]:
-        return {"ok": True, "providers": sorted(PARSERS)}
+        return {"ok": True, "providers": sorted(parsers)}
 
     @app.get("/hooks/{provider}")
     def check(provider: str) -> JSONResponse:
         # Mailchimp (and others) check that the URL answers before they use it
-        if provider not in PARSERS:
+        if provider not in parsers:
             return JSONResponse({"error": f"unknown provider {provider!r}"}, status_code=404)
         return JSONResponse({"ok": True})
 
     @app.post("/hooks/{provider}")
     async def receive(provider: str, request: Request) -> JSONResponse:
-        if provider not in PARSERS:
-            known = ", ".join(sorted(PARSERS))
+        if provider not in parsers:
+            known = ", ".join(sorted(parsers))
             return JSONResponse(
                 {"error": f"unknown provider {provider!r}; use one of {known}"}, 404
             )
@@ -61,7 +66,7 @@ def create_app(warehouse: Path | str, *, token: str | None = None) -> FastAPI:
             return JSONResponse({"error": "missing or wrong webhook token"}, status_code=401)
         body = await request.body()
         try:
-            signals = PARSERS[provider](body, request.headers.get("content-type", ""))
+            signals = parsers[provider](body, request.headers.get("content-type", ""))
         except (ValueError, AttributeError, TypeError) as exc:
             return JSONResponse(
                 {"error": f"{provider} webhook not understood: {exc}"}, status_code=400

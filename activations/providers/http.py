@@ -1,11 +1,15 @@
-"""What every ESP connector shares: one ``httpx.Client`` per provider, JSON
-encoding of warehouse values, and the mapping of HTTP answers to the
-framework's ``TransientError`` / ``PermanentError``.
+"""What every HTTP destination shares: one ``httpx.Client`` per provider, JSON
+encoding of warehouse values, and the one mapping of HTTP answers to the
+framework's ``TransientError`` / ``PermanentError``: which statuses are worth a
+retry (``TRANSIENT_STATUS``), how long the server asked us to wait
+(``Retry-After`` and the rate-limit reset headers), and polling of an
+asynchronous job to its end (``poll_until``).
 
 The API key is a secret: every message built here passes through ``redact``,
 which removes the key (and its parts, and its Basic-auth encoding) from the
 text, so a provider that echoes the key back in an error body cannot leak it
-into logs or the warehouse.
+into logs or the warehouse. Text is redacted before it is cut to length, so a
+key straddling the cut cannot leave its prefix behind.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,11 +32,17 @@ from activations.contract.records import (
     ProviderSettings,
     TransientError,
 )
-from activations.sync.delivery.jobs import poll_until
 
+T = TypeVar("T")
 RetryAfter = Callable[[httpx.Response], float | None]
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
 
 _MAX_ERROR_TEXT = 300
+
+#: statuses a later retry may fix; every other status >= 300 fails for good (a 501
+#: "not implemented" or a 3xx redirect answers the same next time)
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def _default(value: Any) -> Any:
@@ -101,20 +111,63 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date), else ``None``."""
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
+def _seconds_from_retry_after(raw: str, now: float) -> float | None:
+    """A ``Retry-After`` value (delta-seconds or an HTTP date) as seconds from ``now``."""
+    raw = raw.strip()
     try:
         return max(0.0, float(raw))
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - now)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date), else ``None``."""
+    raw = response.headers.get("retry-after")
+    return _seconds_from_retry_after(raw, time.time()) if raw else None
+
+
+_RESET_HEADERS = (
+    "ratelimit-reset",
+    "x-ratelimit-reset",
+    "x-rate-limit-reset",
+    "x-ratelimit-reset-after",
+)
+
+
+def retry_after_from_headers(
+    headers: Mapping[str, str], *, now: float | None = None
+) -> float | None:
+    """Seconds to wait as a generic server asked, or ``None`` when it did not say:
+    ``Retry-After``, else the usual reset headers (a small number is seconds from
+    now, a large one an epoch timestamp: ``X-RateLimit-Reset: 1700000000``)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    wall = time.time() if now is None else now
+    if "retry-after" in lower:
+        seconds = _seconds_from_retry_after(lower["retry-after"], wall)
+        if seconds is not None:
+            return seconds
+    for name in _RESET_HEADERS:
+        value = lower.get(name)
+        if value is None:
+            continue
+        try:
+            number = float(value.split(",")[0].strip())
+        except ValueError:
+            continue
+        if number > 1_000_000_000:  # an epoch timestamp
+            return max(0.0, number - wall)
+        return max(0.0, number)
+    return None
+
+
+def any_retry_after(response: httpx.Response) -> float | None:
+    """For a destination of unknown make (the signed webhook): any standard wait header."""
+    return retry_after_from_headers(response.headers)
 
 
 def reset_epoch_seconds(header: str = "x-ratelimit-reset") -> RetryAfter:
@@ -141,6 +194,65 @@ def no_retry_after(response: httpx.Response) -> float | None:
     return None
 
 
+class JobTimeout(TransientError):
+    """The job did not finish in time; nothing it held counts as confirmed."""
+
+
+def poll_until(
+    fetch: Callable[[], T],
+    is_done: Callable[[T], bool],
+    *,
+    timeout: float = 600.0,
+    interval: float = 1.0,
+    backoff: float = 1.5,
+    max_interval: float = 30.0,
+    fetch_retries: int = 3,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+    what: str = "job",
+) -> T:
+    """Call ``fetch`` until ``is_done(result)``; return that last result (an
+    asynchronous import or batch operation polled to its end).
+    Waits ``interval`` seconds, growing by ``backoff`` up to ``max_interval``;
+    a ``TransientError.retry_after`` from ``fetch`` sets the next wait, and a
+    few transient errors in a row are tolerated (``fetch_retries``). A job still
+    running at ``timeout`` raises ``JobTimeout`` (a ``TransientError``): its
+    records are not confirmed, so the engine keeps them for the next run."""
+    deadline = clock() + timeout
+    wait = interval
+    failures = 0
+    while True:
+        try:
+            result = fetch()
+            failures = 0
+            if is_done(result):
+                return result
+            next_wait = wait
+        except TransientError as exc:
+            failures += 1
+            if failures > fetch_retries:
+                raise
+            next_wait = exc.retry_after if exc.retry_after is not None else wait
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise JobTimeout(f"{what} still not finished after {timeout:.0f}s")
+        sleep(min(next_wait, remaining))
+        wait = min(max_interval, wait * backoff)
+
+
+def check_key(provider: str, api_key: str) -> None:
+    """A key an HTTP header cannot carry (a newline, a carriage return, a non-ASCII
+    character pasted with it) is refused before any request, without echoing it."""
+    if not api_key:
+        raise PermanentError(f"{provider}: no API key configured")
+    if not all(32 <= ord(ch) < 127 for ch in api_key):
+        raise PermanentError(
+            f"{provider}: the API key holds a character an HTTP header cannot carry "
+            "(a line break, a control or a non-ASCII character); set the variable "
+            "to the key alone"
+        )
+
+
 class ApiClient:
     """One provider's HTTP client. ``request`` returns the answer for 2xx (and any
     status listed in ``passthrough``) and raises the framework's errors otherwise;
@@ -157,8 +269,7 @@ class ApiClient:
         max_connections: int = 10,
         report: DeliveryReport | None = None,
     ) -> None:
-        if not settings.api_key:
-            raise PermanentError(f"{provider}: no API key configured")
+        check_key(provider, settings.api_key)
         self.provider = provider
         self.report = report if report is not None else DeliveryReport()
         self._retry_after = retry_after
@@ -189,13 +300,16 @@ class ApiClient:
         body: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
         content_type: str = "application/json",
         passthrough: Iterable[int] = (),
     ) -> httpx.Response:
-        content = None
+        """One request; ``body`` is JSON-encoded, ``content`` is sent as it is.
+        Only a 2xx (or a status in ``passthrough``) comes back."""
         send_headers = dict(headers or {})
         if body is not None:
             content = encode_json(body)
+        if content is not None:
             send_headers.setdefault("content-type", content_type)
         where = f"{method} {path}"
         try:
@@ -214,15 +328,17 @@ class ApiClient:
             ) from None
         self.report.requests += 1
         status = response.status_code
-        if status < 400 or status in set(passthrough):
+        if 200 <= status < 300 or status in set(passthrough):
             return response
         detail = self.error_text(response)
         message = f"{self.provider} {where} answered {status}: {detail}"
         if status == 429:
             raise TransientError(message, retry_after=self._retry_after(response), status=status)
-        if status >= 500 or status == 408:
+        if status in TRANSIENT_STATUS:
             # a rate-limit reset says nothing about an outage: only a Retry-After counts
             raise TransientError(message, retry_after=retry_after_seconds(response), status=status)
+        if 300 <= status < 400:
+            message += " (a redirect is not a delivery: check the base URL)"
         raise PermanentError(message, status=status)
 
     def poll_job(self, path: str, is_done: Callable[[Any], bool], what: str) -> Any:
@@ -236,10 +352,8 @@ class ApiClient:
         )
 
     def error_text(self, response: httpx.Response) -> str:
-        text = response.text.strip().replace("\n", " ")
-        if len(text) > _MAX_ERROR_TEXT:
-            text = text[:_MAX_ERROR_TEXT] + "…"
-        return self.redact(text or response.reason_phrase)
+        text = self.redact(response.text.strip().replace("\n", " ") or response.reason_phrase)
+        return text[:_MAX_ERROR_TEXT] + "…" if len(text) > _MAX_ERROR_TEXT else text
 
     def json(self, response: httpx.Response) -> Any:
         if not response.content:
@@ -251,7 +365,7 @@ class ApiClient:
                 self.redact(
                     f"{self.provider}: answer to {response.request.method} "
                     f"{response.request.url.path} "
-                    f"is not JSON: {response.text[:120]!r}"
+                    f"is not JSON: {self.redact(response.text)[:120]!r}"
                 ),
                 status=response.status_code,
             ) from None

@@ -1,30 +1,178 @@
-"""Provider name -> implementing class, imported lazily so that a sync to one
-provider never imports the others. Each class is built as ``cls(settings)``."""
+"""Every destination the product can sync to, one row each: the only place a
+provider is listed. A row names where its pieces live (imported lazily, so a
+sync to one provider never imports the others) and its defaults:
+
+- ``connector``: the class the engine builds as ``cls(settings)``
+  (``providers/<name>/connector.py``);
+- ``consent_reader``: reads the provider's unsubscribe, bounce and spam lists
+  as ``Signal``s for the pull-back (``providers/<name>/consent.py``);
+- ``hook_parser``: reads the provider's reporting-webhook body as ``Signal``s
+  for the inbound receiver (``providers/<name>/hooks.py``);
+- ``base_url``: where the API lives when a declaration names no URL (the
+  Mailchimp connector then takes the data centre from the key, ``…-us6``);
+- ``key_variable``/``base_url_variable``: the environment variables read when
+  no sync declaration names others (the consent pull-back);
+- ``page``: the provider's own web page for a destination id (run metadata).
+
+Adding a provider: see ``docs/architecture.md`` ("Adding a provider").
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from activations.contract.records import Provider, ProviderSettings
+from activations.contract.signals import Signal
 from activations.errors import UserError
 
-PROVIDERS: dict[str, str] = {
-    "webhook": "activations.providers.webhook.connector:WebhookProvider",
-    "file": "activations.providers.files.connector:FileProvider",
-    "braze": "activations.providers.braze.connector:BrazeProvider",
-    "klaviyo": "activations.providers.klaviyo.connector:KlaviyoProvider",
-    "mailchimp": "activations.providers.mailchimp.connector:MailchimpProvider",
-    "sendgrid": "activations.providers.sendgrid.connector:SendGridProvider",
-    "customerio": "activations.providers.customerio.connector:CustomerIoProvider",
+ConsentReader = Callable[[Any], Iterator[Signal]]  # the connector's ApiClient -> signals
+HookParser = Callable[[bytes, str], list[Signal]]  # (body, content type) -> signals
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    name: str
+    connector: str  # "module:Class"
+    base_url: str = ""
+    needs_key: bool = True
+    consent_reader: str | None = None  # "module:function"
+    hook_parser: str | None = None  # "module:function"
+    page: str | None = None  # "{id}" is the destination id
+    key_variable: str = field(default="")
+    base_url_variable: str = field(default="")
+
+    def __post_init__(self) -> None:
+        upper = self.name.upper()
+        object.__setattr__(self, "key_variable", self.key_variable or f"{upper}_API_KEY")
+        object.__setattr__(
+            self, "base_url_variable", self.base_url_variable or f"{upper}_BASE_URL"
+        )
+
+    @property
+    def is_email_provider(self) -> bool:
+        """An ESP: people can unsubscribe there, so its consent comes back."""
+        return self.consent_reader is not None
+
+
+def _esp(name: str, connector_class: str, base_url: str, page: str) -> ProviderEntry:
+    """An email provider: connector, consent reader and hook parser in ``providers/<name>/``."""
+    package = f"activations.providers.{name}"
+    return ProviderEntry(
+        name=name,
+        connector=f"{package}.connector:{connector_class}",
+        base_url=base_url,
+        consent_reader=f"{package}.consent:suppressions",
+        hook_parser=f"{package}.hooks:parse",
+        page=page,
+    )
+
+
+ENTRIES: dict[str, ProviderEntry] = {
+    e.name: e
+    for e in (
+        ProviderEntry(
+            name="webhook", connector="activations.providers.webhook.connector:WebhookProvider"
+        ),
+        ProviderEntry(
+            name="file",
+            connector="activations.providers.files.connector:FileProvider",
+            needs_key=False,
+        ),
+        _esp(
+            "braze",
+            "BrazeProvider",
+            "https://rest.iad-01.braze.com",
+            "https://dashboard.braze.com/users/user_search",
+        ),
+        _esp(
+            "klaviyo",
+            "KlaviyoProvider",
+            "https://a.klaviyo.com",
+            "https://www.klaviyo.com/list/{id}",
+        ),
+        _esp(
+            "mailchimp",
+            "MailchimpProvider",
+            "https://us1.api.mailchimp.com/3.0",
+            "https://admin.mailchimp.com/lists/members/?id={id}",
+        ),
+        _esp(
+            "sendgrid",
+            "SendGridProvider",
+            "https://api.sendgrid.com",
+            "https://mc.sendgrid.com/contacts/lists/{id}",
+        ),
+        _esp(
+            "customerio",
+            "CustomerIoProvider",
+            "https://track.customer.io",
+            "https://fly.customer.io/",
+        ),
+    )
 }
+
+#: every provider name a sync declaration may use
+PROVIDERS: tuple[str, ...] = tuple(ENTRIES)
+#: the email providers: consent pull-back and inbound hooks
+EMAIL_PROVIDERS: tuple[str, ...] = tuple(n for n, e in ENTRIES.items() if e.is_email_provider)
+
+
+def entry(name: str) -> ProviderEntry:
+    try:
+        return ENTRIES[name]
+    except KeyError:
+        known = ", ".join(sorted(ENTRIES))
+        raise UserError(f"unknown provider {name!r}", hint=f"use one of: {known}") from None
+
+
+def _load(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def make_provider(name: str, settings: ProviderSettings) -> Provider:
-    try:
-        target = PROVIDERS[name]
-    except KeyError:
-        known = ", ".join(sorted(PROVIDERS))
-        raise UserError(f"unknown provider {name!r}", hint=f"use one of: {known}") from None
-    module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(settings)
+    return _load(entry(name).connector)(settings)
+
+
+def consent_reader(name: str) -> ConsentReader:
+    target = entry(name).consent_reader
+    if target is None:
+        raise UserError(
+            f"no consent pull-back for provider {name!r}",
+            hint=f"use one of: {', '.join(EMAIL_PROVIDERS)}",
+        )
+    return _load(target)
+
+
+def hook_parser(name: str) -> HookParser | None:
+    target = entry(name).hook_parser if name in ENTRIES else None
+    return _load(target) if target else None
+
+
+def settings(
+    name: str,
+    api_key: str,
+    base_url: str | None = None,
+    *,
+    options: Mapping[str, Any] | None = None,
+    timeout: float = 30.0,
+) -> ProviderSettings:
+    """How to reach provider ``name``: the one place a key, a URL (or the
+    provider's default) and options become ``ProviderSettings``."""
+    return ProviderSettings(
+        base_url=base_url or entry(name).base_url,
+        api_key=api_key,
+        options=dict(options or {}),
+        timeout=timeout,
+    )
+
+
+def destination_page(name: str, destination: str) -> str:
+    """The provider's own page for a destination (empty when it has none)."""
+    from urllib.parse import quote
+
+    page = ENTRIES[name].page if name in ENTRIES else None
+    return page.format(id=quote(destination, safe="")) if page else ""

@@ -30,6 +30,7 @@ from typing import Any
 
 from activations.contract.records import PermanentError, Provider, ProviderSettings, TransientError
 from activations.errors import UserError
+from activations.providers.http import redact, secret_variants
 from activations.providers.registry import make_provider
 from activations.sync.committer import Committer
 from activations.sync.delivery.batching import cut_batches
@@ -267,7 +268,8 @@ def run(
 
 
 def _safe(text: str, settings: ProviderSettings) -> str:
-    return text.replace(settings.api_key, "***") if settings.api_key else text
+    """Error text without the key, in any of its forms (``providers.http.redact``)."""
+    return redact(text, secret_variants(settings.api_key))
 
 
 def _record_invalid(db: Db, spec: SyncSpec, run_id: str, p: SyncPlan) -> None:

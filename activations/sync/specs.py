@@ -19,24 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from activations.contract.records import ProviderSettings
 from activations.errors import UserError
 from activations.paths import PROJECT_ROOT
+from activations.providers import registry
 from activations.providers.registry import PROVIDERS
 
 Mode = Literal["upsert", "update", "create", "mirror", "events"]
 MODES = ("upsert", "update", "create", "mirror", "events")
 
 SYNCS_DIR = PROJECT_ROOT / "syncs"
-
-# where each provider lives when the declaration names no base url
-DEFAULT_BASE_URLS = {
-    "klaviyo": "https://a.klaviyo.com",
-    "braze": "https://rest.iad-01.braze.com",
-    "mailchimp": "https://us1.api.mailchimp.com",
-    "sendgrid": "https://api.sendgrid.com",
-    "customerio": "https://track.customer.io",
-    "file": "",
-}
-NO_SECRET_PROVIDERS = frozenset({"file"})
-
 
 class Guards(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -176,13 +165,13 @@ class SyncSpec(BaseModel):
                     "(credentials.api_key_env)",
                     hint=f"export {creds.api_key_env}=<your {self.provider} API key> and retry",
                 )
-        elif self.provider not in NO_SECRET_PROVIDERS:
+        elif registry.entry(self.provider).needs_key:
             raise UserError(
                 f"{self.where('credentials')}: sync {self.name!r}: no credentials.api_key_env",
                 hint="name the environment variable holding the key, e.g. "
                 f"credentials: {{api_key_env: {self.provider.upper()}_API_KEY}}",
             )
-        base_url = creds.base_url or DEFAULT_BASE_URLS.get(self.provider, "")
+        base_url = creds.base_url or registry.entry(self.provider).base_url
         if creds.base_url_env:
             from_env = env.get(creds.base_url_env)
             if from_env:
@@ -194,8 +183,8 @@ class SyncSpec(BaseModel):
                     "(credentials.base_url_env)",
                     hint=f"export {creds.base_url_env}=<base url> and retry",
                 )
-        return ProviderSettings(
-            base_url=base_url, api_key=api_key, options=dict(creds.options), timeout=creds.timeout
+        return registry.settings(
+            self.provider, api_key, base_url, options=creds.options, timeout=creds.timeout
         )
 
 

@@ -24,7 +24,7 @@ Events: ``POST /api/event-bulk-create-jobs`` (at most 1,000 events a job) with
 ``unique_id`` = a deterministic id of (event name, record key, record hash),
 so a retried batch is deduplicated by Klaviyo.
 
-Async jobs are polled with ``activations.sync.delivery.jobs``; records listed in the
+Async jobs are polled with ``ApiClient.poll_job``; records listed in the
 job's ``import-errors`` become rejected outcomes with Klaviyo's own detail, the
 others are confirmed when the job is ``complete``. A 429 carries
 ``Retry-After`` (seconds).

@@ -7,7 +7,9 @@ secret: headers ``X-Activations-Timestamp`` and
 ``X-Activations-Signature: sha256=<hex>``. The receiver answers 2xx with
 ``{"results": [{"key", "status": "confirmed"|"rejected", "id", "reason"}]}``
 for per-record outcomes; a 2xx without ``results`` confirms the whole batch.
-429/5xx are retried (``Retry-After`` honoured); other 4xx stop the run.
+429/5xx are retried (``Retry-After`` and rate-limit reset headers honoured);
+other statuses (3xx included) stop the run, and so does a 2xx whose body is
+neither empty nor JSON (a login page is not a delivery).
 
 Options: ``max_records`` (1000), ``max_bytes`` (5 MB), ``requests_per_second``,
 ``concurrency`` (2).
@@ -23,8 +25,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from activations.contract.records import (
     DeliveryReport,
     Limits,
@@ -33,7 +33,7 @@ from activations.contract.records import (
     ProviderSettings,
     Record,
 )
-from activations.sync.delivery.retries import check_response
+from activations.providers.http import ApiClient, any_retry_after
 
 SIGNATURE_HEADER = "X-Activations-Signature"
 TIMESTAMP_HEADER = "X-Activations-Timestamp"
@@ -85,10 +85,16 @@ class WebhookProvider:
         self.report = DeliveryReport()
         self._encoded: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._client = httpx.Client(base_url=settings.base_url or "", timeout=settings.timeout)
+        self.http = ApiClient(
+            "webhook",
+            settings,
+            retry_after=any_retry_after,
+            max_connections=max(self.limits.concurrency, 1),
+            report=self.report,
+        )
 
     def close(self) -> None:
-        self._client.close()
+        self.http.close()
 
     def record_size(self, record: Record) -> int:
         # encoded once: kept until the batch holding the record is posted
@@ -106,19 +112,17 @@ class WebhookProvider:
         body = (head + ', "records": [' + ", ".join(parts) + "]}").encode()
         timestamp = str(int(time.time()))
         headers = {
-            "Content-Type": "application/json",
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(self.settings.api_key, timestamp, body),
         }
-        self.report.requests += 1
-        response = check_response(
-            self._client.post(destination, content=body, headers=headers),
-            secret=self.settings.api_key,
-        )
+        response = self.http.request("POST", destination, content=body, headers=headers)
         try:
-            answer = response.json() if response.content else {}
+            answer = response.json() if response.content.strip() else {}
         except ValueError:
-            answer = {}
+            raise PermanentError(
+                f"webhook POST {destination} answered {response.status_code} with a body that "
+                "is not JSON (a login page or a proxy?): nothing is confirmed; check the URL"
+            ) from None
         results = answer.get("results") if isinstance(answer, dict) else None
         if results is None:
             return [Outcome(key=r.key, status="confirmed") for r in batch]

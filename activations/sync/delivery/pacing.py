@@ -1,10 +1,9 @@
 """Client-side pacing: one token bucket per provider API key, shared by every
-thread and every sync in the process, plus parsing of the headers with which
-APIs ask a client to wait (``Retry-After``, rate-limit-reset variants).
+thread and every sync in the process.
 
-Connector authors: call ``retry_after_from_headers(response.headers)`` when an
-answer is 429/503 and pass the result as ``TransientError(retry_after=...)``;
-the framework then pauses every request on that key for that long.
+A connector that reads a server's wait (``activations.providers.http``) passes it
+as ``TransientError(retry_after=...)``; the framework then pauses every request
+on that key for that long.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -94,46 +92,3 @@ def limiter_for(provider: str, api_key: str, rate: float | None, burst: int = 1)
         if bucket is None:
             bucket = _buckets[ident] = TokenBucket(rate, burst)
         return bucket
-
-
-_RESET_HEADERS = (
-    "ratelimit-reset",
-    "x-ratelimit-reset",
-    "x-rate-limit-reset",
-    "x-ratelimit-reset-after",
-)
-
-
-def retry_after_from_headers(
-    headers: Mapping[str, str], *, now: float | None = None
-) -> float | None:
-    """Seconds to wait as the server asked, or ``None`` when it did not say.
-
-    Understands ``Retry-After`` (seconds or an HTTP date) and the usual reset
-    headers: a small number is read as seconds from now, a large one as an
-    epoch timestamp (``X-RateLimit-Reset: 1700000000``).
-    """
-    lower = {k.lower(): v for k, v in headers.items()}
-    wall = time.time() if now is None else now
-    value = lower.get("retry-after")
-    if value is not None:
-        value = value.strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - wall)
-            except (TypeError, ValueError, IndexError):
-                pass
-    for name in _RESET_HEADERS:
-        value = lower.get(name)
-        if value is None:
-            continue
-        try:
-            number = float(value.split(",")[0].strip())
-        except ValueError:
-            continue
-        if number > 1_000_000_000:  # an epoch timestamp
-            return max(0.0, number - wall)
-        return max(0.0, number)
-    return None

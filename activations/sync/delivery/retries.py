@@ -5,9 +5,8 @@ API key's bucket so parallel requests wait too. ``PermanentError`` is never
 retried.
 
 Connector authors: raise ``TransientError``/``PermanentError`` from your
-request code, or call ``check_response(response)`` to get that mapping for
-the common status codes. Connection errors and timeouts of httpx are mapped
-for you.
+request code; ``activations.providers.http.ApiClient`` is the one place that
+maps HTTP answers, timeouts and dropped connections to them.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import httpx
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -26,12 +24,10 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from activations.contract.records import PermanentError, TransientError
-from activations.sync.delivery.pacing import Sleep, TokenBucket, retry_after_from_headers
+from activations.contract.records import TransientError
+from activations.sync.delivery.pacing import Sleep, TokenBucket
 
 T = TypeVar("T")
-
-TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -48,34 +44,6 @@ DEFAULT_POLICY = RetryPolicy()
 
 class RetriesExhausted(TransientError):
     """A request kept failing transiently; the message says how and how often."""
-
-
-def check_response(response: httpx.Response, *, secret: str | None = None) -> httpx.Response:
-    """Raise ``TransientError`` (with the server's wait) for 408/425/429/5xx and
-    ``PermanentError`` for any other status >= 400; return the response otherwise.
-    The message holds the method, path and status and never ``secret``."""
-    status = response.status_code
-    if status < 400:
-        return response
-    request = response.request
-    body = response.text[:300].replace("\n", " ")
-    if secret:
-        body = body.replace(secret, "***")
-    where = f"{request.method} {request.url.path}" if request is not None else "request"
-    message = f"{where} answered {status}: {body}"
-    if status in TRANSIENT_STATUS:
-        raise TransientError(
-            message, retry_after=retry_after_from_headers(response.headers), status=status
-        )
-    raise PermanentError(message, status=status)
-
-
-def _as_transient(exc: BaseException) -> BaseException:
-    if isinstance(exc, httpx.TimeoutException):
-        return TransientError(f"timed out: {type(exc).__name__}")
-    if isinstance(exc, httpx.TransportError):
-        return TransientError(f"connection failed: {type(exc).__name__}: {exc}")
-    return exc
 
 
 def call_with_retries(
@@ -115,10 +83,7 @@ def call_with_retries(
     def attempt() -> T:
         if limiter is not None:
             limiter.acquire()
-        try:
-            return fn()
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise _as_transient(exc) from exc
+        return fn()
 
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sandbox_syncs import fast_options
+from sandbox_syncs import fast_options, sandbox_settings
 
-from activations.consent.credentials import provider_settings
 from activations.contract.records import ProviderSettings
 from activations.warehouse.raw_schema import create_raw_schema_sql
 
@@ -23,5 +22,5 @@ def raw_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def settings_for(sandbox: Any, name: str) -> ProviderSettings:
-    settings = provider_settings(name, sandbox.base_url)
+    settings = sandbox_settings(sandbox.base_url, name)
     return dataclasses.replace(settings, options=fast_options(name))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from consent_helpers import raw_warehouse
 
-from activations.consent.signals import Signal, land, parse_time
+from activations.consent.landing import land
+from activations.contract.signals import Signal, parse_time
 from activations.warehouse.raw_schema import create_raw_schema_sql
 
 WHEN = dt.datetime(2026, 6, 1, 8, 30)

@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sandbox_syncs import fast_options
+from sandbox_syncs import fast_options, sandbox_settings
 
-from activations.consent.credentials import provider_settings
 from activations.contract.records import Provider
 from activations.providers.registry import make_provider
 
@@ -20,7 +19,7 @@ def connector(sandbox: Any) -> Iterator[Callable[..., Provider]]:
     made: list[Any] = []
 
     def make(name: str, *, api_key: str | None = None, **options: Any) -> Provider:
-        settings = provider_settings(name, sandbox.base_url)
+        settings = sandbox_settings(sandbox.base_url, name)
         opts = {**fast_options(name), "job_timeout": 20.0, **options}
         settings = dataclasses.replace(settings, options=opts, timeout=10.0)
         if api_key is not None:

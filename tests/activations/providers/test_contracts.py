@@ -17,8 +17,8 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from activations.consent.pull import READERS
 from activations.contract.records import Record
+from activations.providers.registry import consent_reader
 
 # byte-for-byte copies of ../shared/esp-specs, kept in the repo so CI always has them
 SPECS = Path(__file__).resolve().parents[3] / "activations" / "sandbox" / "specs"
@@ -109,7 +109,7 @@ def test_every_klaviyo_request_matches_the_official_spec(connector, sandbox) -> 
     ]
     provider.send_events("Cart Abandoned", events)
     sandbox.person("klaviyo", "unsubscribe", members[3].email)
-    assert {s.email for s in READERS["klaviyo"](provider.http)} == {members[3].email}
+    assert {s.email for s in consent_reader("klaviyo")(provider.http)} == {members[3].email}
 
     prefix = urlsplit(sandbox.url("klaviyo")).path
     with_body = 0
@@ -132,7 +132,7 @@ def test_every_sendgrid_request_matches_the_official_spec(connector, sandbox) ->
     provider.upsert("cart_abandoners", [*members, bad])
     provider.remove("cart_abandoners", members[:2])
     sandbox.person("sendgrid", "bounce", members[3].email)
-    assert {s.email for s in READERS["sendgrid"](provider.http)} == {members[3].email}
+    assert {s.email for s in consent_reader("sendgrid")(provider.http)} == {members[3].email}
 
     prefix = urlsplit(sandbox.url("sendgrid")).path
     checked = 0

@@ -1,5 +1,6 @@
 """Delivery framework: batching, pacing, retries (against a real local HTTP
-server), job polling and the bounded-concurrency dispatcher."""
+server, through the providers' one HTTP error path), job polling and the
+bounded-concurrency dispatcher."""
 
 from __future__ import annotations
 
@@ -7,20 +8,21 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 
-from activations.contract.records import Limits, Outcome, PermanentError, Record, TransientError
+from activations.contract.records import (
+    Limits,
+    Outcome,
+    PermanentError,
+    ProviderSettings,
+    Record,
+    TransientError,
+)
+from activations.providers.http import ApiClient, JobTimeout, poll_until, retry_after_from_headers
 from activations.sync.delivery.batching import cut_batches
 from activations.sync.delivery.dispatch import BatchResult, dispatch
-from activations.sync.delivery.jobs import JobTimeout, poll_until
-from activations.sync.delivery.pacing import TokenBucket, retry_after_from_headers
-from activations.sync.delivery.retries import (
-    RetriesExhausted,
-    RetryPolicy,
-    call_with_retries,
-    check_response,
-)
+from activations.sync.delivery.pacing import TokenBucket
+from activations.sync.delivery.retries import RetriesExhausted, RetryPolicy, call_with_retries
 
 
 class FakeClock:
@@ -131,9 +133,10 @@ def test_retries_honour_retry_after_then_succeed(flaky_server: str) -> None:
     _Flaky.script = [(429, {"Retry-After": "3"}), (503, {}), (200, {})]
     clock = FakeClock()
     bucket = TokenBucket(rate=None, clock=clock, sleep=clock.sleep)
-    with httpx.Client(base_url=flaky_server) as client:
+    client = ApiClient("test", ProviderSettings(base_url=flaky_server, api_key="k" * 8))
+    with client.client:
         response = call_with_retries(
-            lambda: check_response(client.post("/batch", json=[1])),
+            lambda: client.request("POST", "/batch", body=[1]),
             policy=RetryPolicy(attempts=5, initial=0.5, jitter=0),
             limiter=bucket,
             sleep=clock.sleep,
@@ -145,9 +148,10 @@ def test_retries_honour_retry_after_then_succeed(flaky_server: str) -> None:
 
 def test_permanent_error_is_not_retried_and_hides_the_key(flaky_server: str) -> None:
     _Flaky.script = [(401, {})]
-    with httpx.Client(base_url=flaky_server) as client, pytest.raises(PermanentError) as info:
+    client = ApiClient("test", ProviderSettings(base_url=flaky_server, api_key="secret-key-123"))
+    with client.client, pytest.raises(PermanentError) as info:
         call_with_retries(
-            lambda: check_response(client.post("/batch"), secret="secret-key-123"),
+            lambda: client.request("POST", "/batch"),
             sleep=lambda s: None,
         )
     assert _Flaky.hits == 1
@@ -157,10 +161,12 @@ def test_permanent_error_is_not_retried_and_hides_the_key(flaky_server: str) -> 
 
 def test_connection_refused_is_transient_and_exhausts() -> None:
     slept: list[float] = []
-    with httpx.Client(base_url="http://127.0.0.1:9", timeout=1) as client:
+    settings = ProviderSettings(base_url="http://127.0.0.1:9", api_key="k" * 8, timeout=1)
+    client = ApiClient("test", settings)
+    with client.client:
         with pytest.raises(RetriesExhausted, match="connection failed"):
             call_with_retries(
-                lambda: client.post("/x"),
+                lambda: client.request("POST", "/x"),
                 policy=RetryPolicy(attempts=3, initial=0.1, jitter=0.1),
                 sleep=slept.append,
             )

@@ -1,7 +1,7 @@
-"""What an ESP tells us about a person, and how it lands in the raw tables.
+"""How ``Signal``s land in the raw tables.
 
 Both ways back from an ESP (the pull-back of suppression lists and the
-webhook receiver) produce ``Signal``s; ``land`` writes them to
+inbound hook receiver) produce ``Signal``s; ``land`` writes them to
 ``raw.consents`` (unsubscribes, hard bounces and spam complaints: the contact
 policy suppresses the person everywhere at the next build) and to
 ``raw.email_events`` (every signal, opens and clicks included), idempotently:
@@ -11,42 +11,14 @@ skipped, so pulling or receiving the same thing twice adds nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from activations.contract.signals import Signal
 from activations.warehouse.db import Db
 from activations.warehouse.raw_schema import RAW_SCHEMA, create_raw_schema_sql
-
-SignalKind = Literal["unsubscribed", "bounced", "spam", "opened", "clicked"]
-
-#: signal kind -> raw.consents.status (kinds not listed change no consent)
-CONSENT_STATUS: dict[str, str] = {
-    "unsubscribed": "unsubscribed",
-    "bounced": "bounced",
-    "spam": "spam_complaint",
-}
-
-
-@dataclass(frozen=True)
-class Signal:
-    provider: str  # braze | klaviyo | mailchimp | sendgrid | customerio
-    email: str
-    kind: SignalKind
-    occurred_at: dt.datetime  # UTC
-    bounce_type: str | None = None  # hard | soft (bounced only; a soft bounce changes no consent)
-    url: str | None = None  # clicked only
-    campaign_id: str | None = None
-    message_id: str | None = None
-    provider_event_id: str | None = None  # the ESP's own id for the event, when it has one
-
-    @property
-    def consent_status(self) -> str | None:
-        if self.kind == "bounced" and self.bounce_type == "soft":
-            return None
-        return CONSENT_STATUS.get(self.kind)
 
 
 @dataclass
@@ -61,40 +33,6 @@ class Landed:
             self.email_events + other.email_events,
             self.seen + other.seen,
         )
-
-
-def utc_naive(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0)
-
-
-def parse_time(value: object) -> dt.datetime | None:
-    """An ESP timestamp (epoch seconds or ms, ISO 8601, ``YYYY-MM-DD HH:MM:SS``) as naive UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return utc_naive(value)
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        number = float(value)
-        if number > 1e12:
-            number /= 1000.0
-        return utc_naive(dt.datetime.fromtimestamp(number, dt.UTC))
-    text = str(value).strip().replace("Z", "+00:00")
-    try:
-        return utc_naive(dt.datetime.fromisoformat(text))
-    except ValueError:
-        return None
-
-
-def first_time(*values: object) -> dt.datetime:
-    """The first of ``values`` that reads as a time (``parse_time``), else now (UTC,
-    to the second): a signal is landed even when the ESP sent no usable time."""
-    for value in values:
-        parsed = parse_time(value)
-        if parsed is not None:
-            return parsed
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _id(prefix: str, *parts: object) -> str:
@@ -197,3 +135,4 @@ def _customer_ids(db: Db, schema: str, emails: set[str]) -> dict[str, str]:
         listed,
     )
     return {email: customer for email, customer in rows if customer}
+
