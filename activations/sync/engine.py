@@ -209,7 +209,14 @@ def run(
     p: SyncPlan | None = None
     try:
         report.started_at = start_run(
-            db, run_id, spec.name, spec.provider, spec.destination, spec.mode, force
+            db,
+            run_id,
+            spec.name,
+            spec.provider,
+            spec.destination,
+            spec.mode,
+            force,
+            audience=spec.audience_table,
         )
         try:
             settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown

@@ -3,9 +3,9 @@
     delivered (confirmed by the provider) and rejected, run time, and the
     latency from audience entry to delivery: changelog deliveries (added,
     changed, sent) joined to the person's entered_at in the audience the sync
-    reads. A sync's audience is the one whose name starts the sync's name (the
-    convention of syncs/*.yml, e.g. cart_abandoners_klaviyo), and latency is
-    measured for people still in that audience. Sync runs are operational
+    reads, as its latest run recorded it (sync_runs.audience), and latency is
+    measured for people still in that audience (runs recorded before the
+    audience column existed are not timed). Sync runs are operational
     history: they are not cut at as_of. The state tables exist only
     once a sync has run: until then this model is empty, with the same
     columns, so `dbt build` works on a fresh warehouse. -#}
@@ -22,6 +22,10 @@
     schema=changelog_source.schema,
     identifier=changelog_source.identifier,
 ) if execute else none -%}
+
+{%- set runs_have_audience = runs_relation is not none and 'audience' in (
+    adapter.get_columns_in_relation(runs_relation) | map(attribute='name') | map('lower') | list
+) -%}
 
 {%- if runs_relation is none or changelog_relation is none %}
 
@@ -80,28 +84,28 @@ daily_runs as (
     group by day, sync_name
 ),
 
-audiences as (
-    select distinct audience from {{ memberships }}
-),
-
--- each sync's audience: the longest audience name that starts the sync's name
+-- each sync's audience, as its latest run that recorded one says
 sync_audiences as (
+    {%- if not runs_have_audience %}
+    -- state written before runs recorded their audience: nothing to time yet
+    select
+        cast(null as {{ dbt.type_string() }}) as sync_name,
+        cast(null as {{ dbt.type_string() }}) as audience
+    where 1 = 0
+    {%- else %}
     select sync_name, audience
     from (
         select
-            synced.sync_name,
-            audiences.audience,
+            sync_name,
+            audience,
             row_number() over (
-                partition by synced.sync_name
-                order by {{ dbt.length('audiences.audience') }} desc
-            ) as match_rank
-        from (select distinct sync_name from {{ runs_source }}) as synced
-        inner join audiences
-            on
-                synced.sync_name = audiences.audience
-                or synced.sync_name like audiences.audience || '\_%' escape '\'
-    ) as matched
-    where match_rank = 1
+                partition by sync_name order by started_at desc
+            ) as recency_rank
+        from {{ runs_source }}
+        where audience is not null
+    ) as recorded
+    where recency_rank = 1
+    {%- endif %}
 ),
 
 deliveries as (
