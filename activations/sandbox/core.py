@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -149,3 +149,12 @@ class Sandbox:
             status = None
         self.store.log_webhook(provider, url, status, webhook.payload, self.now())
         return {"url": url, "status": status}
+
+
+async def current_sandbox(request: Request) -> Sandbox:
+    """The app's Sandbox, for the provider routes (``sb: SandboxDep``)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+SandboxDep = Annotated[Sandbox, Depends(current_sandbox)]
