@@ -14,29 +14,12 @@ summary.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from activations.sandbox.braze import control, reads, subscriptions, users
-from activations.sandbox.braze.wire import (
-    NAME,
-    authenticate,
-    count_records,
-    fatal,
-    server_error,
-    throttled,
-    unauthorized,
-)
-from activations.sandbox.core import ProviderSpec, Sandbox
+from activations.sandbox.braze import control, reads, subscriptions, users, wire
+from activations.sandbox.core import ProviderSpec, Sandbox, group_router
 
 ROUTE_GROUPS = (users, subscriptions, reads)
 
 
 def build(sb: Sandbox) -> ProviderSpec:
-    router = APIRouter()
-    for group in ROUTE_GROUPS:
-        router.include_router(group.router)
-    return ProviderSpec(
-        name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
-        throttled=throttled, server_error=server_error, count_records=count_records,
-        act=control.act, summarize=control.summarize,
-        bad_request=lambda message: fatal(400, message))
+    return ProviderSpec.assemble(wire, control, group_router(ROUTE_GROUPS),
+                                 bad_request=lambda message: wire.fatal(400, message))

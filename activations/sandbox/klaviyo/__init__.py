@@ -14,9 +14,9 @@ and lists they share, ``control`` the person's actions and the state summary.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
-from activations.sandbox.core import ProviderSpec, Sandbox
+from activations.sandbox.core import ProviderSpec, Sandbox, group_router
 from activations.sandbox.klaviyo import (
     control,
     events,
@@ -25,39 +25,17 @@ from activations.sandbox.klaviyo import (
     lists,
     profiles,
     subscriptions,
-)
-from activations.sandbox.klaviyo.wire import (
-    MAX_BODY,
-    NAME,
-    authenticate,
-    count_records,
-    error,
-    guard,
-    server_error,
-    throttled,
-    too_large,
-    unauthorized,
+    wire,
 )
 
 ROUTE_GROUPS = (lists, list_members, imports, profiles, events, subscriptions)
 
 
 def build(sb: Sandbox) -> ProviderSpec:
-    sb.jobs.on_complete(NAME, "profile-bulk-import", lambda job: imports.complete_import(sb, job))
-    router = APIRouter(dependencies=[Depends(guard)])
-    for group in ROUTE_GROUPS:
-        router.include_router(group.router)
-    return ProviderSpec(
-        name=NAME,
-        router=router,
-        authenticate=authenticate,
-        unauthorized=unauthorized,
-        throttled=throttled,
-        server_error=server_error,
-        count_records=count_records,
-        act=control.act,
-        summarize=control.summarize,
-        max_body_bytes=MAX_BODY,
-        too_large=too_large,
-        bad_request=lambda message: error(400, "invalid", "Invalid input.", message, pointer="/"),
-    )
+    sb.jobs.on_complete(wire.NAME, "profile-bulk-import",
+                        lambda job: imports.complete_import(sb, job))
+    return ProviderSpec.assemble(
+        wire, control, group_router(ROUTE_GROUPS, dependencies=[Depends(wire.guard)]),
+        max_body_bytes=wire.MAX_BODY, too_large=wire.too_large,
+        bad_request=lambda message: wire.error(400, "invalid", "Invalid input.", message,
+                                               pointer="/"))

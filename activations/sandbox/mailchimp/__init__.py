@@ -14,9 +14,7 @@ and the state summary.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from activations.sandbox.core import ProviderSpec, Sandbox
+from activations.sandbox.core import ProviderSpec, Sandbox, group_router
 from activations.sandbox.mailchimp import (
     batch_subscribe,
     batches,
@@ -25,27 +23,14 @@ from activations.sandbox.mailchimp import (
     members,
     merge_fields,
     segments,
-)
-from activations.sandbox.mailchimp.wire import (
-    NAME,
-    authenticate,
-    count_records,
-    problem,
-    server_error,
-    throttled,
-    unauthorized,
+    wire,
 )
 
 ROUTE_GROUPS = (lists, batch_subscribe, members, segments, merge_fields, batches)
 
 
 def build(sb: Sandbox) -> ProviderSpec:
-    router = APIRouter(prefix="/3.0")
-    for group in ROUTE_GROUPS:
-        router.include_router(group.router)
-    return ProviderSpec(
-        name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
-        throttled=throttled, server_error=server_error, count_records=count_records,
-        act=control.act, summarize=control.summarize,
-        bad_request=lambda message: problem(400, "Invalid Resource", message),
+    return ProviderSpec.assemble(
+        wire, control, group_router(ROUTE_GROUPS, prefix="/3.0"),
+        bad_request=lambda message: wire.problem(400, "Invalid Resource", message),
         public_prefixes=(batches.RESULTS_PATH,))

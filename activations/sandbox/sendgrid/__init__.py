@@ -14,34 +14,19 @@ summary.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
-from activations.sandbox.core import ProviderSpec, Sandbox
-from activations.sandbox.sendgrid import contacts, control, fields, lists, suppressions
-from activations.sandbox.sendgrid.wire import (
-    MAX_BODY,
-    NAME,
-    authenticate,
-    count_records,
-    error,
-    guard,
-    server_error,
-    throttled,
-    too_large,
-    unauthorized,
-)
+from activations.sandbox.core import ProviderSpec, Sandbox, group_router
+from activations.sandbox.sendgrid import contacts, control, fields, lists, suppressions, wire
 
 ROUTE_GROUPS = (contacts, lists, fields, suppressions)
 
 
 def build(sb: Sandbox) -> ProviderSpec:
-    sb.jobs.on_complete(NAME, "contacts-upsert", lambda job: contacts.complete_upsert(sb, job))
-    router = APIRouter(dependencies=[Depends(guard)])
-    for group in ROUTE_GROUPS:
-        router.include_router(group.router)
-    return ProviderSpec(
-        name=NAME, router=router, authenticate=authenticate, unauthorized=unauthorized,
-        throttled=throttled, server_error=server_error, count_records=count_records,
-        act=control.act, summarize=control.summarize, max_body_bytes=MAX_BODY,
-        too_large=too_large, public_prefixes=("/sendgrid/files/",),
-        bad_request=lambda message: error(400, message))
+    sb.jobs.on_complete(wire.NAME, "contacts-upsert",
+                        lambda job: contacts.complete_upsert(sb, job))
+    return ProviderSpec.assemble(
+        wire, control, group_router(ROUTE_GROUPS, dependencies=[Depends(wire.guard)]),
+        max_body_bytes=wire.MAX_BODY, too_large=wire.too_large,
+        public_prefixes=("/sendgrid/files/",),
+        bad_request=lambda message: wire.error(400, message))
