@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -50,6 +51,25 @@ class ProviderSpec:
     public_prefixes: tuple[str, ...] = ()  # paths that need no key (e.g. signed file URLs)
     # a body the handler cannot read (wrong types, missing keys), in the provider's 400 shape
     bad_request: Callable[[str], Response] | None = None
+
+    @classmethod
+    def assemble(cls, wire: ModuleType, control: ModuleType, router: APIRouter,
+                 **extra: Any) -> ProviderSpec:
+        """A provider package's spec: ``wire`` gives its NAME and the gate's answers,
+        ``control`` the person's actions and the state summary; ``extra`` the rest."""
+        return cls(name=wire.NAME, router=router, authenticate=wire.authenticate,
+                   unauthorized=wire.unauthorized, throttled=wire.throttled,
+                   server_error=wire.server_error, count_records=wire.count_records,
+                   act=control.act, summarize=control.summarize, **extra)
+
+
+def group_router(groups: Iterable[ModuleType], **options: Any) -> APIRouter:
+    """A provider's router: the ``router`` of each of its route group modules, included
+    in order (``options``, such as ``prefix`` or ``dependencies``, go to the APIRouter)."""
+    router = APIRouter(**options)
+    for group in groups:
+        router.include_router(group.router)
+    return router
 
 
 @dataclass
@@ -149,3 +169,12 @@ class Sandbox:
             status = None
         self.store.log_webhook(provider, url, status, webhook.payload, self.now())
         return {"url": url, "status": status}
+
+
+async def current_sandbox(request: Request) -> Sandbox:
+    """The app's Sandbox, for the provider routes (``sb: SandboxDep``)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+SandboxDep = Annotated[Sandbox, Depends(current_sandbox)]

@@ -21,12 +21,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from activations.sandbox.common import Reply, iso
-from activations.sandbox.core import Sandbox
+from activations.sandbox.core import SandboxDep
+from activations.sandbox.mailchimp.wire import problem
 
 STATES = ["pending", "preprocessing", "started", "finalizing", "finished"]
 MAX_PENDING = 500
 KIND = "batch"
 RESULTS_PATH = "/mailchimp/3.0/batch-results/"
+
+router = APIRouter()
 
 
 def batch_view(job: dict[str, Any]) -> dict[str, Any]:
@@ -53,55 +56,55 @@ def results_tarball(job: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def add_routes(router: APIRouter, sb: Sandbox, problem: Any) -> None:
-    """Mount the batch endpoints on the Mailchimp router (prefix ``/3.0``)."""
+def bad(detail: str) -> Reply:
+    return Reply(problem(400, "Invalid Resource", detail))
 
-    def bad(detail: str) -> Reply:
-        return Reply(problem(400, "Invalid Resource", detail))
 
-    @router.post("/batches")
-    async def submit(request: Request) -> JSONResponse:
-        try:
-            body = json.loads(await request.body() or b"null")
-        except ValueError as exc:
-            raise bad(f"The request body could not be parsed: {exc}") from exc
-        operations = body.get("operations") if isinstance(body, dict) else None
-        if not isinstance(operations, list) or not operations:
-            raise bad("operations must be a non-empty array")
-        for index, op in enumerate(operations):
-            if not isinstance(op, dict) or op.get("method") not in (
-                    "GET", "POST", "PUT", "PATCH", "DELETE") or not str(
-                    op.get("path", "")).startswith("/"):
-                raise bad(f"operations[{index}] needs a method and a path starting with /")
-            if "body" in op and not isinstance(op["body"], str):
-                raise bad(f"operations[{index}].body must be a JSON string")
-        pending = [j for j in sb.store.jobs("mailchimp") if j["kind"] == KIND and not j["done"]]
-        if len(pending) >= MAX_PENDING:
-            raise Reply(problem(429, "Too Many Requests",
-                                f"You have more than {MAX_PENDING} pending batches."))
-        base = str(request.base_url).rstrip("/")
-        job = sb.jobs.create("mailchimp", KIND, STATES, {"operations": operations})
-        job["payload"]["results_url"] = f"{base}{RESULTS_PATH}{job['id']}.tar.gz"
+@router.post("/batches")
+async def submit(request: Request, sb: SandboxDep) -> JSONResponse:
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError as exc:
+        raise bad(f"The request body could not be parsed: {exc}") from exc
+    operations = body.get("operations") if isinstance(body, dict) else None
+    if not isinstance(operations, list) or not operations:
+        raise bad("operations must be a non-empty array")
+    for index, op in enumerate(operations):
+        if not isinstance(op, dict) or op.get("method") not in (
+                "GET", "POST", "PUT", "PATCH", "DELETE") or not str(
+                op.get("path", "")).startswith("/"):
+            raise bad(f"operations[{index}] needs a method and a path starting with /")
+        if "body" in op and not isinstance(op["body"], str):
+            raise bad(f"operations[{index}].body must be a JSON string")
+    pending = [j for j in sb.store.jobs("mailchimp") if j["kind"] == KIND and not j["done"]]
+    if len(pending) >= MAX_PENDING:
+        raise Reply(problem(429, "Too Many Requests",
+                            f"You have more than {MAX_PENDING} pending batches."))
+    base = str(request.base_url).rstrip("/")
+    job = sb.jobs.create("mailchimp", KIND, STATES, {"operations": operations})
+    job["payload"]["results_url"] = f"{base}{RESULTS_PATH}{job['id']}.tar.gz"
+    sb.store.save_job("mailchimp", job["id"], KIND, job, job["created_at"])
+    return JSONResponse(batch_view(job))
+
+
+@router.get("/batches/{batch_id}")
+async def status(request: Request, batch_id: str, sb: SandboxDep) -> JSONResponse:
+    job = sb.jobs.poll("mailchimp", batch_id)
+    if job is None or job["kind"] != KIND:
+        raise Reply(problem(404, "Resource Not Found",
+                            f"The requested resource could not be found: batch {batch_id}."))
+    if job["done"] and not job["result"].get("executed"):
+        await execute(request.app, request.headers.get("authorization", ""), job)
         sb.store.save_job("mailchimp", job["id"], KIND, job, job["created_at"])
-        return JSONResponse(batch_view(job))
+    return JSONResponse(batch_view(job))
 
-    @router.get("/batches/{batch_id}")
-    async def status(request: Request, batch_id: str) -> JSONResponse:
-        job = sb.jobs.poll("mailchimp", batch_id)
-        if job is None or job["kind"] != KIND:
-            raise Reply(problem(404, "Resource Not Found",
-                                f"The requested resource could not be found: batch {batch_id}."))
-        if job["done"] and not job["result"].get("executed"):
-            await execute(request.app, request.headers.get("authorization", ""), job)
-            sb.store.save_job("mailchimp", job["id"], KIND, job, job["created_at"])
-        return JSONResponse(batch_view(job))
 
-    @router.get("/batch-results/{name}")
-    async def results(name: str) -> Response:
-        job = sb.jobs.get("mailchimp", name.removesuffix(".tar.gz"))
-        if job is None or not job["result"].get("executed"):
-            raise Reply(problem(404, "Resource Not Found", "No results for this batch yet."))
-        return Response(results_tarball(job), media_type="application/x-gzip")
+@router.get("/batch-results/{name}")
+async def results(name: str, sb: SandboxDep) -> Response:
+    job = sb.jobs.get("mailchimp", name.removesuffix(".tar.gz"))
+    if job is None or not job["result"].get("executed"):
+        raise Reply(problem(404, "Resource Not Found", "No results for this batch yet."))
+    return Response(results_tarball(job), media_type="application/x-gzip")
 
 
 async def execute(app: FastAPI, authorization: str, job: dict[str, Any]) -> None:
