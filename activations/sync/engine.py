@@ -32,12 +32,14 @@ from activations.contract.records import PermanentError, Provider, ProviderSetti
 from activations.errors import UserError
 from activations.providers.http import redact, secret_variants
 from activations.providers.registry import make_provider
+from activations.sync.audience import INVALID_EMAIL, check_audience
 from activations.sync.committer import Committer
 from activations.sync.delivery.batching import cut_batches
 from activations.sync.delivery.dispatch import BatchResult, dispatch
 from activations.sync.delivery.pacing import limiter_for
 from activations.sync.delivery.retries import RetryPolicy
-from activations.sync.plan import GuardVerdict, SyncPlan, check_audience, drop, iter_records
+from activations.sync.guards import GuardVerdict, rejects_message, rejects_over
+from activations.sync.plan import SyncPlan, drop, iter_records
 from activations.sync.plan import plan as make_plan
 from activations.sync.specs import SyncSpec, load_syncs
 from activations.sync.state import (
@@ -239,15 +241,11 @@ def run(
                             close()
                 if spec.mode == "events":
                     _forget_departed(db, spec, p)
-                sent = max(report.sent, 1)
                 if report.error:
                     report.status = "failed"
-                elif report.rejected > spec.guards.max_rejects_share * sent and report.rejected:
+                elif rejects_over(spec.guards, report.sent, report.rejected):
                     report.status = "failed"
-                    report.error = (
-                        f"{report.rejected} of {report.sent} records rejected, more than "
-                        f"{spec.guards.max_rejects_share:.0%} (see activations.sync_rejects)"
-                    )
+                    report.error = rejects_message(spec.guards, report.sent, report.rejected)
                 else:
                     report.status = "succeeded"
         except BaseException as exc:
@@ -281,8 +279,6 @@ def _safe(text: str, settings: ProviderSettings) -> str:
 
 def _record_invalid(db: Db, spec: SyncSpec, run_id: str, p: SyncPlan) -> None:
     """Invalid emails are never sent: they are stored as rejects with the reason."""
-    from activations.sync.plan import INVALID_EMAIL
-
     if not p.invalid:
         return
     rows = db.query(  # once per record and data: not again on every run

@@ -1,7 +1,7 @@
 """The plan of one sync, computed in the warehouse (set-based SQL, no Python
-loop over the audience): normalise identities, hash the mapped fields of every
-audience record, compare with the state the destination confirmed, and keep
-only the records to send in a temporary table that delivery reads in chunks.
+loop over the audience): snapshot the audience (``activations.sync.audience``),
+compare it with the state the destination confirmed, and keep only the records
+to send in a temporary table that delivery reads in chunks.
 
 Works on DuckDB and PostgreSQL (portable SQL; dialect bits in ``Db``).
 """
@@ -16,21 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activations.contract.records import Record
-from activations.errors import UserError
+from activations.sync.audience import INVALID_EMAIL, check_audience, snapshot
+from activations.sync.guards import GuardVerdict, plan_guards
 from activations.sync.specs import SyncSpec
 from activations.sync.state import INFLIGHT, REJECTS, SCHEMA, STATE, has_state_tables
 from activations.warehouse.db import Db
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
-INVALID_EMAIL = "invalid email address"
-REQUIRED_COLUMNS = ("is_sendable",)
-
-
-@dataclass(frozen=True)
-class GuardVerdict:
-    name: str
-    passed: bool
-    message: str
+#: what each mode sends of the records that differ from the state (mirror also removes)
+SEND_ACTIONS = {
+    "upsert": "('added', 'changed')",
+    "mirror": "('added', 'changed')",
+    "update": "('added', 'changed')",
+    "create": "('added')",
+    "events": "('added')",
+}
 
 
 @dataclass
@@ -79,125 +78,30 @@ class SyncPlan:
         }
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def check_audience(spec: SyncSpec, db: Db) -> list[str]:
-    schema, table = spec.audience_schema, spec.audience_table
-    if not db.table_exists(schema, table):
-        known = ", ".join(db.tables(schema)) or "(none yet)"
-        raise UserError(
-            f"{spec.where('audience')}: sync {spec.name!r}: audience table "
-            f"{schema}.{table} does not exist in the warehouse",
-            hint=f"build it first (`dbt build --select {table}`); tables in {schema}: {known}",
-        )
-    columns = db.columns(schema, table)
-    lowered = {c.lower(): c for c in columns}
-    wanted = [("identity", spec.identity)] + [
-        (f"fields.{dest}", col) for dest, col in spec.fields.items()
-    ]
-    for path, col in wanted:
-        if col.lower() not in lowered:
-            raise UserError(
-                f"{spec.where(*path.split('.', 1))}: sync {spec.name!r}: field `{path}`: "
-                f"unknown column {col!r} in {schema}.{table}",
-                hint=f"columns of {schema}.{table}: {', '.join(columns)}",
-            )
-    for col in REQUIRED_COLUMNS:
-        if col not in lowered:
-            raise UserError(
-                f"{spec.where('audience')}: sync {spec.name!r}: audience {schema}.{table} has no "
-                f"{col} column, so consent cannot be checked",
-                hint="audience models share the contract person_id, email, entered_at, "
-                "audience, is_sendable, suppression_reason, is_control",
-            )
-    return columns
-
-
-def _text(expr: str) -> str:
-    return f"cast({expr} as varchar)"
-
-
-def _part(expr: str) -> str:
-    """A column as an unambiguous piece of the canonical record text."""
-    t = _text(expr)
-    return f"coalesce({_text(f'length({t})')} || ':' || {t}, '~')"
-
-
 def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     """Compute the plan of ``spec`` against the warehouse; creates temporary
     tables only (nothing persistent), so it is safe on a read-only connection."""
     started = time.perf_counter()
     db = Db.wrap(conn)
     columns = check_audience(spec, db)
-    lowered = {c.lower() for c in columns}
     result = SyncPlan(spec=spec, columns=list(spec.fields))
     suffix = uuid.uuid4().hex[:10]
-    snap, todo = f"_act_snap_{suffix}", f"_act_plan_{suffix}"
-    result.snapshot, result.table = snap, todo
+    result.snapshot, result.table = f"_act_snap_{suffix}", f"_act_plan_{suffix}"
+    fields = snapshot(spec, db, columns, result.snapshot)
+    state, members, rejects = _state_relations(spec, db)
+    _plan_table(spec, db, result, fields, state, members, rejects)
+    _count(spec, db, result, state, members)
+    result.guards = plan_guards(spec.mode, spec.guards, result)
+    _sample(spec, db, result, fields, samples)
+    result.seconds = time.perf_counter() - started
+    return result
 
-    email_col = "a.email" if "email" in lowered else "cast(null as varchar)"
-    email = f"lower(trim({_text(email_col)}))"
-    key = email if spec.identity.lower() == "email" else _text(f"a.{_q(spec.identity)}")
-    mapped = [f"a.{_q(col)}" for col in spec.fields.values()]
-    canon_parts = [_part(email)] + [_part(m) for m in mapped]
-    if spec.mode == "events" and "entered_at" in lowered:
-        canon_parts.append(_part("a.entered_at"))  # a re-entry is a new event
-    header = "|".join(f"{d}={c}" for d, c in spec.fields.items()).replace("'", "''")
-    record_hash = f"md5('{header}' || '|' || " + " || '|' || ".join(canon_parts) + ")"
-    policy_join, policy_case = "", ""
-    if "person_id" in lowered and db.table_exists("core", "contact_policy"):
-        policy_cols = {c.lower() for c in db.columns("core", "contact_policy")}
-        if {"person_id", "can_email_marketing"} <= policy_cols:
-            reason = "cp.reason" if "reason" in policy_cols else "cast(null as varchar)"
-            policy_join = (
-                f"left join core.contact_policy as cp on cp.person_id = {_text('a.person_id')}"
-            )
-            policy_case = (
-                "when cp.can_email_marketing = false "
-                f"then 'contact policy: ' || coalesce({reason}, 'no marketing email')"
-            )
-    suppression = (
-        f"coalesce('not sendable: ' || {_text('a.suppression_reason')}, 'not sendable')"
-        if "suppression_reason" in lowered
-        else "'not sendable'"
-    )
-    fcols = ", ".join(f"{m} as f_{i}" for i, m in enumerate(mapped))
-    fcols = (", " + fcols) if fcols else ""
-    db.execute(
-        f"""create temp table {snap} as
-        select
-            record_key, email, record_hash, reason{"".join(f", f_{i}" for i in range(len(mapped)))}
-        from (
-            select
-                k.*,
-                case
-                    when k.base_reason is not null then k.base_reason
-                    when k.dup > 1 then 'duplicate identity'
-                    else null
-                end as reason
-            from (
-                select
-                    {key} as record_key,
-                    {email} as email,
-                    {record_hash} as record_hash,
-                    case
-                        when a.{_q(spec.identity)} is null then 'missing identity'
-                        when not coalesce(a.is_sendable, false) then {suppression}
-                        {policy_case}
-                        when {email} is null or not {db.regex_match(email, EMAIL_PATTERN)}
-                            then '{INVALID_EMAIL}'
-                        else null
-                    end as base_reason,
-                    row_number() over (partition by {key} order by {record_hash}) as dup
-                    {fcols}
-                from {spec.audience_schema}.{_q(spec.audience_table)} as a
-                {policy_join}
-            ) as k
-        ) as s"""
-    )
 
+def _state_relations(spec: SyncSpec, db: Db) -> tuple[str, str | None, str]:
+    """SQL relations of this sync's confirmed state (hash unknown for keys a
+    crash left in the write-ahead), of its possible members (mirror: the state
+    plus additions sent but never confirmed; ``None`` when that is the state)
+    and of its rejects."""
     sync = spec.name.replace("'", "''")
     members = None
     if has_state_tables(db):
@@ -233,16 +137,24 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
             "(select cast(null as varchar) as record_key, cast(null as varchar) as record_hash, "
             "0 as attempts, true as retryable where 1 = 0)"
         )
+    return state, members, rejects
+
+
+def _plan_table(
+    spec: SyncSpec,
+    db: Db,
+    result: SyncPlan,
+    fields: int,
+    state: str,
+    members: str | None,
+    rejects: str,
+) -> None:
+    """The temporary table of records to send, numbered (``seq``) for chunked reads."""
+    snap, todo = result.snapshot, result.table
     max_attempts = int(spec.guards.max_attempts)
-    nulls = "".join(f", null as f_{i}" for i in range(len(mapped)))
-    fsel = "".join(f", s.f_{i}" for i in range(len(mapped)))
-    send_actions = {
-        "upsert": "('added', 'changed')",
-        "mirror": "('added', 'changed')",
-        "update": "('added', 'changed')",
-        "create": "('added')",
-        "events": "('added')",
-    }[spec.mode]
+    nulls = "".join(f", null as f_{i}" for i in range(fields))
+    fsel = "".join(f", s.f_{i}" for i in range(fields))
+    send_actions = SEND_ACTIONS[spec.mode]
     removal = (
         f"""union all
         select st.record_key, st.email, st.record_hash, st.destination_id, 'removed' as action,
@@ -274,7 +186,14 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
         ) as p
         where p.action in {send_actions} or p.action = 'removed'"""
     )
-    # the counts, in three small aggregate queries
+
+
+def _count(
+    spec: SyncSpec, db: Db, result: SyncPlan, state: str, members: str | None
+) -> None:
+    """The plan's counts, in a few small aggregate queries; records given up on
+    leave the plan table."""
+    snap, todo = result.snapshot, result.table
     row = db.query(
         f"""select count(*),
                    sum(case when reason is null then 1 else 0 end),
@@ -323,10 +242,15 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
             )
             or 0
         )
-    result.guards = _guards(spec, result)
+
+
+def _sample(spec: SyncSpec, db: Db, result: SyncPlan, fields: int, samples: int) -> None:
+    """A few records of each action, for the plan's display."""
+    todo = result.table
+    fsel = "".join(f", f_{i}" for i in range(fields))
     for action in ("added", "changed", "removed"):
         rows = db.query(
-            f"select record_key, email{fsel.replace('s.', '')} from {todo} "
+            f"select record_key, email{fsel} from {todo} "
             f"where action = '{action}' order by seq limit {int(samples)}"
         )
         if rows:
@@ -334,39 +258,6 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
                 {"key": r[0], "email": r[1], **dict(zip(spec.fields, r[2:], strict=True))}
                 for r in rows
             ]
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def _guards(spec: SyncSpec, p: SyncPlan) -> list[GuardVerdict]:
-    g = spec.guards
-    verdicts = [
-        GuardVerdict(
-            "consent",
-            True,
-            f"{p.sendable} sendable; {p.skipped} skipped by consent or identity; "
-            f"{p.invalid} invalid emails",
-        )
-    ]
-    if spec.mode == "mirror":
-        share = p.removed / p.members if p.members else 0.0
-        verdicts.append(
-            GuardVerdict(
-                "removal_cap",
-                p.removed == 0 or share <= g.max_removal_share,
-                f"would remove {p.removed} of {p.members} members ({share:.0%}); "
-                f"the cap is {g.max_removal_share:.0%}",
-            )
-        )
-        verdicts.append(
-            GuardVerdict(
-                "empty_audience",
-                g.allow_empty or p.sendable > 0 or p.members == 0,
-                f"the audience has {p.sendable} sendable records and the destination "
-                f"{p.members} members from this sync",
-            )
-        )
-    return verdicts
 
 
 def iter_records(

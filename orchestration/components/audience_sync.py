@@ -28,6 +28,7 @@ from dagster_dbt import DbtProjectComponent
 from activations.errors import UserError
 from activations.sync import engine
 from activations.sync.engine import RunReport
+from activations.sync.guards import rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.links import destination_link
@@ -93,12 +94,6 @@ def _base_url(spec: SyncSpec) -> str:
         return spec.provider_settings().base_url
     except UserError:
         return spec.credentials.base_url or ""
-
-
-def _rejects_over(spec: SyncSpec, report: RunReport) -> bool:
-    return report.rejected > 0 and report.rejected > spec.guards.max_rejects_share * max(
-        report.sent, 1
-    )
 
 
 def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunReport:
@@ -171,7 +166,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
     def deliver_asset(config: SyncConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
         report = _run(spec, warehouse, force=config.force)
         metadata = delivery_metadata(spec, report)
-        over = _rejects_over(spec, report)
+        over = rejects_over(spec.guards, report.sent, report.rejected)
         if report.status == "blocked":
             raise dg.Failure(
                 description=f"sync {spec.name!r} blocked by a guard: {report.error}. "

@@ -1,0 +1,132 @@
+"""The audience a sync reads, as the plan sees it: the checks that it exists
+with the columns the declaration names, and its snapshot: one row per audience
+record with its identity key, normalised email, the hash of its mapped fields
+and why it may not be sent (consent, the contact policy, a missing or
+duplicate identity, an invalid email), in a temporary table.
+
+Portable SQL on DuckDB and PostgreSQL (dialect bits in ``Db``).
+"""
+
+from __future__ import annotations
+
+from activations.errors import UserError
+from activations.sync.specs import SyncSpec
+from activations.warehouse.db import Db
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+INVALID_EMAIL = "invalid email address"
+REQUIRED_COLUMNS = ("is_sendable",)
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_audience(spec: SyncSpec, db: Db) -> list[str]:
+    schema, table = spec.audience_schema, spec.audience_table
+    if not db.table_exists(schema, table):
+        known = ", ".join(db.tables(schema)) or "(none yet)"
+        raise UserError(
+            f"{spec.where('audience')}: sync {spec.name!r}: audience table "
+            f"{schema}.{table} does not exist in the warehouse",
+            hint=f"build it first (`dbt build --select {table}`); tables in {schema}: {known}",
+        )
+    columns = db.columns(schema, table)
+    lowered = {c.lower(): c for c in columns}
+    wanted = [("identity", spec.identity)] + [
+        (f"fields.{dest}", col) for dest, col in spec.fields.items()
+    ]
+    for path, col in wanted:
+        if col.lower() not in lowered:
+            raise UserError(
+                f"{spec.where(*path.split('.', 1))}: sync {spec.name!r}: field `{path}`: "
+                f"unknown column {col!r} in {schema}.{table}",
+                hint=f"columns of {schema}.{table}: {', '.join(columns)}",
+            )
+    for col in REQUIRED_COLUMNS:
+        if col not in lowered:
+            raise UserError(
+                f"{spec.where('audience')}: sync {spec.name!r}: audience {schema}.{table} has no "
+                f"{col} column, so consent cannot be checked",
+                hint="audience models share the contract person_id, email, entered_at, "
+                "audience, is_sendable, suppression_reason, is_control",
+            )
+    return columns
+
+
+def _part(db: Db, expr: str) -> str:
+    """A column as an unambiguous piece of the canonical record text."""
+    t = db.text(expr)
+    return f"coalesce({db.text(f'length({t})')} || ':' || {t}, '~')"
+
+
+def _policy(db: Db, lowered: set[str]) -> tuple[str, str]:
+    """The join to ``core.contact_policy`` and its case, when both exist."""
+    if "person_id" not in lowered or not db.table_exists("core", "contact_policy"):
+        return "", ""
+    policy_cols = {c.lower() for c in db.columns("core", "contact_policy")}
+    if not {"person_id", "can_email_marketing"} <= policy_cols:
+        return "", ""
+    reason = "cp.reason" if "reason" in policy_cols else "cast(null as varchar)"
+    join = f"left join core.contact_policy as cp on cp.person_id = {db.text('a.person_id')}"
+    case = (
+        "when cp.can_email_marketing = false "
+        f"then 'contact policy: ' || coalesce({reason}, 'no marketing email')"
+    )
+    return join, case
+
+
+def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
+    """Create temporary table ``table`` (record_key, email, record_hash, reason,
+    f_0..f_n: the mapped fields in declaration order); the number of fields."""
+    lowered = {c.lower() for c in columns}
+    email_col = "a.email" if "email" in lowered else "cast(null as varchar)"
+    email = f"lower(trim({db.text(email_col)}))"
+    key = email if spec.identity.lower() == "email" else db.text(f"a.{quote(spec.identity)}")
+    mapped = [f"a.{quote(col)}" for col in spec.fields.values()]
+    canon_parts = [_part(db, email)] + [_part(db, m) for m in mapped]
+    if spec.mode == "events" and "entered_at" in lowered:
+        canon_parts.append(_part(db, "a.entered_at"))  # a re-entry is a new event
+    header = "|".join(f"{d}={c}" for d, c in spec.fields.items()).replace("'", "''")
+    record_hash = f"md5('{header}' || '|' || " + " || '|' || ".join(canon_parts) + ")"
+    policy_join, policy_case = _policy(db, lowered)
+    suppression = (
+        f"coalesce('not sendable: ' || {db.text('a.suppression_reason')}, 'not sendable')"
+        if "suppression_reason" in lowered
+        else "'not sendable'"
+    )
+    fcols = ", ".join(f"{m} as f_{i}" for i, m in enumerate(mapped))
+    fcols = (", " + fcols) if fcols else ""
+    db.execute(
+        f"""create temp table {table} as
+        select
+            record_key, email, record_hash, reason{"".join(f", f_{i}" for i in range(len(mapped)))}
+        from (
+            select
+                k.*,
+                case
+                    when k.base_reason is not null then k.base_reason
+                    when k.dup > 1 then 'duplicate identity'
+                    else null
+                end as reason
+            from (
+                select
+                    {key} as record_key,
+                    {email} as email,
+                    {record_hash} as record_hash,
+                    case
+                        when a.{quote(spec.identity)} is null then 'missing identity'
+                        when not coalesce(a.is_sendable, false) then {suppression}
+                        {policy_case}
+                        when {email} is null or not {db.regex_match(email, EMAIL_PATTERN)}
+                            then '{INVALID_EMAIL}'
+                        else null
+                    end as base_reason,
+                    row_number() over (partition by {key} order by {record_hash}) as dup
+                    {fcols}
+                from {spec.audience_schema}.{quote(spec.audience_table)} as a
+                {policy_join}
+            ) as k
+        ) as s"""
+    )
+    return len(mapped)
