@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 
 from activations.contract.records import Record
+from activations.providers.registry import EMAIL_PROVIDERS
 
-ESPS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
+ESPS = EMAIL_PROVIDERS  # every email provider of the registry
 #: the audience each test syncs to, as each connector names it
 DESTINATION = {
     "braze": "cart_abandoners",
