@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from activations.imports.csv_mapping import parse_map_option
+from activations.imports.formats.csv_mapping import parse_map_option
 from activations.imports.loader import ImportResult, import_orders
 
 import_app = typer.Typer(

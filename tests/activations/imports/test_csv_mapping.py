@@ -10,7 +10,7 @@ import pytest
 
 from activations.errors import UserError
 from activations.imports import import_orders
-from activations.imports.csv_mapping import parse_map_option
+from activations.imports.formats.csv_mapping import parse_map_option
 
 HEADER = "Invoice;Customer;Date;SKU;Qty;Price;Email;Status;Name"
 LINES = [

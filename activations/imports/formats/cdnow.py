@@ -16,8 +16,14 @@ from pathlib import Path
 import duckdb
 
 from activations.errors import UserError
-from activations.imports.loader import FormatSpec, check_namespace, create_lines, file_kind
-from activations.imports.loader import sql_literal as lit
+from activations.imports.lines import (
+    FormatSpec,
+    Stager,
+    check_namespace,
+    create_lines,
+    file_kind,
+)
+from activations.imports.lines import sql_literal as lit
 
 # customer [sample id] yyyymmdd cds dollars
 LINE_PATTERN = r"^[0-9]+(\s+[0-9]+)?\s+[0-9]{8}\s+[0-9]+\s+-?[0-9]+(\.[0-9]+)?$"
@@ -113,3 +119,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec) -> None:
             ),
             hint="check --format (online-retail, cdnow or csv) and the file",
         )
+
+
+def plan(path: Path, namespace: str | None, **csv_options: object) -> tuple[FormatSpec, Stager]:
+    """The spec and stager of ``path`` (fixed columns: the csv options do not apply)."""
+    return spec(namespace), stage

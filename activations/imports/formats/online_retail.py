@@ -4,7 +4,8 @@ Columns ``InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
 CustomerID, Country``. One invoice becomes one order ``uci-<InvoiceNo>``, one
 customer ``uci-<CustomerID>``, one stock code product ``uci-<StockCode>``.
 Line numbers are 1-based rows of the Parquet file. The cleaning rules, first
-match wins, are ``REJECT_RULES`` below followed by the loader's generic ones.
+match wins, are ``REJECT_RULES`` below followed by the generic ones
+(``activations.imports.rules``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from pathlib import Path
 import duckdb
 
 from activations.errors import UserError
-from activations.imports.loader import FormatSpec, check_namespace, create_lines, file_kind
-from activations.imports.loader import sql_literal as lit
+from activations.imports.lines import (
+    FormatSpec,
+    Stager,
+    check_namespace,
+    create_lines,
+    file_kind,
+)
+from activations.imports.lines import sql_literal as lit
 
 COLUMNS = [
     "InvoiceNo",
@@ -162,3 +169,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec) -> None:
             hint=f"expected columns {', '.join(COLUMNS)}; found {', '.join(sorted(found))}",
         )
     create_lines(con, lines_sql(path))
+
+
+def plan(path: Path, namespace: str | None, **csv_options: object) -> tuple[FormatSpec, Stager]:
+    """The spec and stager of ``path`` (fixed columns: the csv options do not apply)."""
+    return spec(namespace), stage

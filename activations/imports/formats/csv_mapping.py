@@ -33,13 +33,14 @@ import duckdb
 import yaml
 
 from activations.errors import UserError
-from activations.imports.loader import (
+from activations.imports.lines import (
     FormatSpec,
+    Stager,
     check_namespace,
     create_lines,
     file_kind,
 )
-from activations.imports.loader import sql_literal as lit
+from activations.imports.lines import sql_literal as lit
 
 REQUIRED = ("order_id", "customer_id", "placed_at", "product_id", "quantity", "unit_price")
 OPTIONAL = (
@@ -193,6 +194,25 @@ def resolve(
         dialect=dialect,
         date_format=date_format or settings.get("date_format"),
     )
+
+
+def plan(
+    path: Path,
+    namespace: str | None,
+    *,
+    mapping: dict[str, str] | None = None,
+    mapping_file: Path | None = None,
+    date_format: str | None = None,
+) -> tuple[FormatSpec, Stager]:
+    """The spec and stager of ``path``, from its mapping (see ``resolve``)."""
+    resolved = resolve(
+        path,
+        mapping=mapping,
+        mapping_file=mapping_file,
+        namespace=namespace,
+        date_format=date_format,
+    )
+    return resolved.spec, resolved.stage
 
 
 def _ident(column: str) -> str:
