@@ -16,3 +16,9 @@ class UserError(Exception):
     def __str__(self) -> str:
         base = super().__str__()
         return f"{base}\n  → {self.hint}" if self.hint else base
+
+
+class Interrupted(UserError):
+    """The user pressed Ctrl-C (SIGINT): exit code 130, as a shell reports it."""
+
+    exit_code = 130

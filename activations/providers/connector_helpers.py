@@ -25,6 +25,17 @@ def known_ids(batch: Sequence[Record]) -> tuple[dict[str, str], list[Record]]:
     return ids, [r for r in batch if r.key not in ids and r.email]
 
 
+#: why a removal by email cannot be done for a record the state knows no email of
+NO_EMAIL_TO_REMOVE = "no email address known for this record, so it cannot be removed by email"
+
+
+def unremovable(batch: Sequence[Record], ids: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Records a removal by email cannot reach (no email, and no ESP id in
+    ``ids``), each with the reason: rejected, never confirmed as gone."""
+    known = ids or {}
+    return {r.key: NO_EMAIL_TO_REMOVE for r in batch if not r.email and r.key not in known}
+
+
 def id_or_name(
     items: Iterable[dict[str, Any]], ref: str, name: Callable[[dict[str, Any]], Any]
 ) -> str | None:

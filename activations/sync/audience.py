@@ -51,6 +51,18 @@ def check_audience(spec: SyncSpec, db: Db) -> list[str]:
                 hint="audience models share the contract person_id, email, entered_at, "
                 "audience, is_sendable, suppression_reason, is_control",
             )
+    sendable_type = db.scalar(
+        "select data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? and lower(column_name) = 'is_sendable'",
+        [schema, table],
+    )
+    if str(sendable_type).lower() not in ("boolean", "bool"):
+        raise UserError(
+            f"{spec.where('audience')}: sync {spec.name!r}: audience {schema}.{table} column "
+            f"is_sendable is {sendable_type}, not boolean, so consent cannot be checked",
+            hint="the audience contract types is_sendable as boolean; rebuild the model "
+            "(`activations build --select " + table + "`)",
+        )
     return columns
 
 

@@ -24,7 +24,7 @@ from activations.sync import engine
 from activations.sync.plan import SyncPlan, drop
 from activations.sync.specs import get_sync, load_syncs
 from activations.sync.state import last_runs, runs
-from activations.warehouse.connections import connect, is_postgres
+from activations.warehouse.connections import WarehouseMissing, connect, is_postgres
 from activations.warehouse.db import Db
 
 SyncsOpt = Annotated[
@@ -92,6 +92,12 @@ def _print_plan(p: SyncPlan) -> None:
         console.print(f"  sample {action}:")
         for row in rows:
             console.print(f"    {row}")
+    for other in p.previous:
+        console.print(
+            f"  [yellow]note:[/] the state of this sync was written for {other.describe()} "
+            f"({other.records} records); it now sends to {spec.provider} "
+            f"{spec.destination!r}, so the plan starts fresh (a run retires the old state)"
+        )
     for g in p.guards:
         mark = "[green]ok[/]" if g.passed else "[red]BLOCKED[/]"
         console.print(f"  guard {g.name}: {mark} {g.message}")
@@ -100,6 +106,19 @@ def _print_plan(p: SyncPlan) -> None:
 
 def _print_report(r: engine.RunReport) -> None:
     color = {"succeeded": "green", "dry_run": "cyan", "blocked": "yellow"}.get(r.status, "red")
+    for note in r.notes:
+        console.print(f"  [yellow]note:[/] {note}")
+    if r.status == "blocked":
+        p = r.plan
+        would = (
+            f" (the plan would add {p.added}, change {p.changed}, remove {p.removed})"
+            if p is not None
+            else ""
+        )
+        console.print(f"[{color}]blocked[/] {r.sync}: nothing sent{would}")
+        console.print(f"  [red]{r.error}[/]")
+        console.print("  check the audience, then rerun with --force to override the guard")
+        return
     console.print(
         f"[{color}]{r.status}[/] {r.sync}: sent {r.sent}, confirmed {r.confirmed}, "
         f"rejected {r.rejected}, unconfirmed {r.unconfirmed}, removed {r.removed}, "
@@ -110,17 +129,19 @@ def _print_report(r: engine.RunReport) -> None:
         console.print(f"  jobs: {', '.join(r.job_ids)}")
     if r.error:
         console.print(f"  [red]{r.error}[/]")
-    if r.status == "blocked":
-        console.print("  check the audience, then rerun with --force to override the guard")
 
 
 def syncs(syncs: SyncsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """List the declared syncs with their last run."""
     specs = load_syncs(syncs)
+    problem: UserError | None = None
+    last: dict[str, Any] = {}
     try:
-        last: dict[str, Any] = last_runs(_open(warehouse, read_only=True))
-    except UserError:  # no warehouse yet: list without history
-        last = {}
+        last = last_runs(_open(warehouse, read_only=True))
+    except WarehouseMissing:  # no warehouse yet: no sync ever ran
+        pass
+    except UserError as exc:  # locked, unreadable: the history is unknown, not empty
+        problem = exc
     table = Table(header_style="bold")
     for col in (
         "sync",
@@ -143,11 +164,13 @@ def syncs(syncs: SyncsOpt = None, warehouse: WarehouseOpt = None) -> None:
             spec.destination,
             spec.mode,
             spec.schedule or "",
-            f"{run['started_at']:%Y-%m-%d %H:%M}" if run else "never",
+            f"{run['started_at']:%Y-%m-%d %H:%M}" if run else "unknown" if problem else "never",
             run["status"] if run else "",
             str(run["confirmed"]) if run else "",
         )
     console.print(table)
+    if problem is not None:
+        raise problem
 
 
 def plan(
@@ -204,7 +227,7 @@ def run(
 
 def history(
     sync: Annotated[str, typer.Argument(help="sync name")],
-    limit: Annotated[int, typer.Option("--limit", help="runs to show")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="runs to show (at least 1)")] = 20,
     syncs: SyncsOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:

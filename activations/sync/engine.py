@@ -46,6 +46,7 @@ from activations.sync.state import (
     REJECTS,
     RUN_COUNTS,
     STATE,
+    OtherTarget,
     acquire_lock,
     commit_outcomes,
     ensure_schema,
@@ -53,6 +54,7 @@ from activations.sync.state import (
     mark_planned_inflight,
     record_rejects,
     release_lock,
+    retire_other_targets,
     set_run_counts,
     settle_inflight,
     start_run,
@@ -103,6 +105,7 @@ class RunReport:
     job_ids: list[str] = field(default_factory=list)
     guards: list[GuardVerdict] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know of this run
     forced: bool = False
     dry_run: bool = False
     plan: SyncPlan | None = field(default=None, repr=False)
@@ -133,6 +136,7 @@ class RunReport:
             "job_ids": list(self.job_ids),
             "guards": {g.name: {"passed": g.passed, "message": g.message} for g in self.guards},
             "error": self.error or "",
+            "notes": list(self.notes),
             "forced": self.forced,
             "dry_run": self.dry_run,
         }
@@ -221,6 +225,11 @@ def run(
             audience=spec.audience_table,
         )
         try:
+            # state written for another provider or destination is no state of this one
+            for other in retire_other_targets(
+                db, spec.name, run_id, spec.provider, spec.destination
+            ):
+                report.notes.append(_retired_note(spec, other))
             settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
             p = make_plan(spec, db)
             _from_plan(report, p)
@@ -229,8 +238,9 @@ def run(
             if p.blocked and not force:
                 report.status = "blocked"
                 report.error = "; ".join(g.message for g in p.guards if not g.passed)
+                # nothing was added, changed or removed (the plan keeps what would be)
+                report.added = report.changed = report.removed = 0
             else:
-                _record_invalid(db, spec, run_id, p)
                 prov = provider or make_provider(spec.provider, settings)
                 try:
                     _deliver(db, spec, run_id, p, prov, settings, report, progress, policy)
@@ -239,6 +249,9 @@ def run(
                         close = getattr(prov, "close", None)
                         if callable(close):
                             close()
+                # after delivery: removing the old membership of a person whose email
+                # became invalid clears their rejects; the invalid email stays recorded
+                _record_invalid(db, spec, run_id, p)
                 if spec.mode == "events":
                     _forget_departed(db, spec, p)
                 if report.error:
@@ -272,6 +285,14 @@ def run(
     return report
 
 
+def _retired_note(spec: SyncSpec, other: OtherTarget) -> str:
+    return (
+        f"the sync now sends to {spec.provider} {spec.destination!r}, no longer to "
+        f"{other.describe()}: started fresh; the {other.records} records confirmed there "
+        "stay there and are no longer managed (changelog action 'retired')"
+    )
+
+
 def _safe(text: str, settings: ProviderSettings) -> str:
     """Error text without the key, in any of its forms (``providers.http.redact``)."""
     return redact(text, secret_variants(settings.api_key))
@@ -294,11 +315,14 @@ def _record_invalid(db: Db, spec: SyncSpec, run_id: str, p: SyncPlan) -> None:
 
 
 def _forget_departed(db: Db, spec: SyncSpec, p: SyncPlan) -> None:
-    """Events mode: a person who left the audience fires again on re-entry."""
+    """Events mode: a person who left the audience fires again on re-entry. One
+    still in it but not sendable for now (frequency cap, cooldown) has not
+    left: the state keeps that they got the event, so it is not sent again when
+    they become sendable."""
     with db.transaction():
         db.execute(
             f"delete from {STATE} where sync_name = ? and record_key not in "
-            f"(select record_key from {p.snapshot} where reason is null)",
+            f"(select record_key from {p.snapshot} where record_key is not null)",
             [spec.name],
         )
 

@@ -19,7 +19,15 @@ from activations.contract.records import Record
 from activations.sync.audience import INVALID_EMAIL, check_audience, snapshot
 from activations.sync.guards import GuardVerdict, plan_guards
 from activations.sync.specs import SyncSpec
-from activations.sync.state import INFLIGHT, REJECTS, SCHEMA, STATE, has_state_tables
+from activations.sync.state import (
+    INFLIGHT,
+    REJECTS,
+    SCHEMA,
+    STATE,
+    OtherTarget,
+    has_state_tables,
+    other_targets,
+)
 from activations.warehouse.db import Db
 
 #: what each mode sends of the records that differ from the state (mirror also removes)
@@ -44,7 +52,7 @@ class SyncPlan:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
-    departed: int = 0  # events mode: confirmed earlier, no longer in the audience
+    departed: int = 0  # events mode: confirmed earlier, no longer in the audience at all
     skipped: int = 0
     invalid: int = 0
     gave_up: int = 0  # rejected max_attempts times with the same data: not retried
@@ -56,6 +64,9 @@ class SyncPlan:
     table: str = ""
     snapshot: str = ""
     columns: list[str] = field(default_factory=list)  # destination field names, in order
+    # state of this sync written for another provider or destination (ignored; a
+    # real run retires it first)
+    previous: list[OtherTarget] = field(default_factory=list)
 
     @property
     def to_send(self) -> int:
@@ -88,7 +99,8 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     suffix = uuid.uuid4().hex[:10]
     result.snapshot, result.table = f"_act_snap_{suffix}", f"_act_plan_{suffix}"
     fields = snapshot(spec, db, columns, result.snapshot)
-    state, members, rejects = _state_relations(spec, db)
+    result.previous = other_targets(db, spec.name, spec.provider, spec.destination)
+    state, members, rejects = _state_relations(spec, db, result.previous)
     _plan_table(spec, db, result, fields, state, members, rejects)
     _count(spec, db, result, state, members)
     result.guards = plan_guards(spec.mode, spec.guards, result)
@@ -97,14 +109,17 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     return result
 
 
-def _state_relations(spec: SyncSpec, db: Db) -> tuple[str, str | None, str]:
+def _state_relations(
+    spec: SyncSpec, db: Db, previous: list[OtherTarget]
+) -> tuple[str, str | None, str]:
     """SQL relations of this sync's confirmed state (hash unknown for keys a
     crash left in the write-ahead), of its possible members (mirror: the state
     plus additions sent but never confirmed; ``None`` when that is the state)
-    and of its rejects."""
+    and of its rejects. State written for ``previous`` targets (another
+    provider or destination) says nothing of this one: the plan starts fresh."""
     sync = spec.name.replace("'", "''")
     members = None
-    if has_state_tables(db):
+    if has_state_tables(db) and not previous:
         state = f"(select * from {STATE} where sync_name = '{sync}')"
         if db.table_exists(SCHEMA, "sync_inflight"):
             # a record sent before a crash but never committed (settle_inflight folds
@@ -118,14 +133,14 @@ def _state_relations(spec: SyncSpec, db: Db) -> tuple[str, str | None, str]:
                 f"from {STATE} as st where st.sync_name = '{sync}')"
             )
             # an addition sent before a crash but never committed: maybe in the destination
+            # (with the email it was sent with: its removal goes by that email)
             members = (
                 f"(select record_key, email, record_hash, destination_id from {state} as m "
-                f"union all select distinct i.record_key, cast(null as varchar), "
-                "cast(null as varchar), "
+                "union all select i.record_key, max(i.email), cast(null as varchar), "
                 f"cast(null as varchar) from {INFLIGHT} as i where i.sync_name = '{sync}' "
                 "and not exists "
                 f"(select 1 from {STATE} as x where x.sync_name = '{sync}' "
-                "and x.record_key = i.record_key))"
+                "and x.record_key = i.record_key) group by i.record_key)"
             )
         rejects = f"(select * from {REJECTS} where sync_name = '{sync}')"
     else:  # a first run or a dry run on a fresh warehouse: no state yet
@@ -223,8 +238,7 @@ def _count(
                        where s.record_key = st.record_key and s.reason is null
                          and s.record_hash = st.record_hash) then 1 else 0 end),
                    sum(case when not exists (
-                       select 1 from {snap} as s
-                       where s.record_key = st.record_key and s.reason is null)
+                       select 1 from {snap} as s where s.record_key = st.record_key)
                        then 1 else 0 end)
             from {members or state} as st"""
     )[0]

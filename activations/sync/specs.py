@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from activations.contract.records import ProviderSettings
 from activations.errors import UserError
@@ -26,6 +34,7 @@ Mode = Literal["upsert", "update", "create", "mirror", "events"]
 MODES = ("upsert", "update", "create", "mirror", "events")
 
 SYNCS_DIR = PROJECT_ROOT / "syncs"
+
 
 class Guards(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -59,12 +68,98 @@ class Credentials(BaseModel):
     @field_validator("api_key_env", "base_url_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        # upper case only: a pasted key (pk_live_..., SG.xxx, abc-us6) is never
+        # taken for a variable name, and never echoed in an error
+        if value is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", value):
             raise ValueError(
-                "must be the NAME of an environment variable (e.g. KLAVIYO_API_KEY), "
-                "never the key itself"
+                "must be the NAME of an environment variable in upper case "
+                "(e.g. KLAVIYO_API_KEY), never the key itself"
             )
         return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _plain_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/@]+(/\S*)?", value):
+            raise ValueError(
+                "must be a plain http(s) URL without a user or password "
+                "(put secrets in the variable named by api_key_env)"
+            )
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problems = [p for name, v in value.items() if (p := _option_problem(str(name), v))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+#: provider options with a number the delivery relies on: (whole number?, minimum)
+NUMERIC_OPTIONS: dict[str, tuple[bool, float]] = {
+    "max_records": (True, 1),
+    "max_bytes": (True, 1),
+    "burst": (True, 1),
+    "concurrency": (True, 1),
+    "requests_per_second": (False, 0),
+    "poll_interval": (False, 0),
+    "job_timeout": (False, 0),
+}
+
+
+def _option_problem(name: str, value: Any) -> str | None:
+    """Why option ``name`` cannot be ``value``, or ``None``."""
+    if name not in NUMERIC_OPTIONS:
+        return None
+    whole, minimum = NUMERIC_OPTIONS[name]
+    if whole:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            return f"{name} must be a whole number of at least {int(minimum)}, got {value!r}"
+    elif (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not value > minimum
+        or value != value
+        or value == float("inf")
+    ):
+        return f"{name} must be a number of seconds (or per second) above 0, got {value!r}"
+    return None
+
+
+#: characters no destination may hold (line breaks, tabs, NUL and other controls)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def destination_problem(provider: str, value: str) -> str | None:
+    """Why ``value`` cannot be the destination of a ``provider`` sync, or ``None``."""
+    if not value.strip():
+        return "is empty: name the list, segment, event, url path or folder"
+    if value != value.strip():
+        return f"{value!r} starts or ends with spaces"
+    if _CONTROL.search(value):
+        return "holds a line break or another control character"
+    if len(value) > 500:
+        return "is longer than 500 characters"
+    parts = re.split(r"[/\\]", value)
+    if provider == "file":
+        if value.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", value):
+            return (
+                f"{value!r} is not a folder inside the project: use a relative path "
+                "such as out/<sync name>"
+            )
+        if ".." in parts:
+            return f"{value!r} climbs out of the project with '..'"
+        return None
+    if ".." in parts or "%2e" in value.lower():
+        return f"{value!r} holds '..', which would reach another path of the provider's API"
+    if provider == "webhook":
+        if not value.startswith(("/", "http://", "https://")):
+            return f"{value!r} must be a url path (/hooks/name) or a full http(s) URL"
+        return None
+    if provider == "customerio" and re.search(r"[/\\?#%]", value):
+        return f"{value!r} must be a segment id (no '/', '?', '#' or '%')"
+    return None
 
 
 @dataclass(frozen=True)
@@ -116,6 +211,14 @@ class SyncSpec(BaseModel):
             raise ValueError("must be a model name (cart_abandoners) or schema.table")
         return value
 
+    @field_validator("destination")
+    @classmethod
+    def _destination(cls, value: str, info: ValidationInfo) -> str:
+        problem = destination_problem(str(info.data.get("provider", "")), value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("identity")
     @classmethod
     def _identity_name(cls, value: str) -> str:
@@ -127,6 +230,11 @@ class SyncSpec(BaseModel):
     @classmethod
     def _columns(cls, value: dict[str, str]) -> dict[str, str]:
         for dest, column in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9_$][A-Za-z0-9_ .$-]{0,99}", str(dest)):
+                raise ValueError(
+                    f"{dest!r} is not a destination field name (letters, digits, _ . - $ "
+                    "and spaces)"
+                )
             if not isinstance(column, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column):
                 raise ValueError(f"{dest}: {column!r} is not a column name")
         return value
@@ -191,29 +299,86 @@ class SyncSpec(BaseModel):
 # ------------------------------------------------------------------ loading YAML
 
 
-def _plain(node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple, int]) -> Any:
+#: a declaration holds a few hundred values; aliases expanding past this are refused
+MAX_VALUES = 20_000
+MAX_DEPTH = 40
+
+
+class _Budget:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.values = 0
+
+
+def _plain(
+    node: yaml.Node,
+    path: tuple[str | int, ...],
+    lines: dict[tuple, int],
+    budget: _Budget | None = None,
+) -> Any:
+    """The plain value of a composed node, noting the line of every path. Refuses
+    what PyYAML lets pass silently: a key given twice in one mapping (the last
+    would win), a key that is not a scalar, and aliases that expand into more
+    values than any declaration holds (an alias bomb) or into themselves."""
+    budget = budget or _Budget(Path("<inline>"))
+    budget.values += 1
+    here = f"{budget.file}:{node.start_mark.line + 1}"
+    if budget.values > MAX_VALUES or len(path) > MAX_DEPTH:
+        raise UserError(
+            f"{here}: the declarations expand (through YAML aliases) into more than "
+            f"{MAX_VALUES:,} values or {MAX_DEPTH} levels; nothing was read",
+            hint="write each sync out (or use a few plain aliases); see syncs/README.md",
+        )
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise UserError(
+                    f"{budget.file}:{key_node.start_mark.line + 1}: a key must be a plain name"
+                )
             key = key_node.value
-            out[key] = _plain(value_node, (*path, key), lines)
+            if key in out:
+                first = lines.get((*path, key), "?")
+                dotted = ".".join(str(p) for p in (*path, key))
+                raise UserError(
+                    f"{budget.file}:{key_node.start_mark.line + 1}: `{dotted}` is given twice "
+                    f"in the same block (first at line {first}); YAML would silently keep "
+                    "only the last",
+                    hint="merge the two into one (e.g. one `guards:` block)",
+                )
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _plain(value_node, (*path, key), lines, budget)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, (*path, i), lines) for i, item in enumerate(node.value)]
+        return [_plain(item, (*path, i), lines, budget) for i, item in enumerate(node.value)]
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{here}: not a valid value: {getattr(exc, 'problem', exc)}") from None
     finally:
         loader.dispose()
 
 
-def _read(file: Path) -> tuple[list[Any], dict[tuple, int]]:
+def _text(file: Path) -> str:
     try:
-        text = file.read_text()
+        data = file.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read sync declarations {file}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); nothing was read",
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def _read(file: Path) -> tuple[list[Any], dict[tuple, int]]:
+    text = _text(file)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -224,7 +389,7 @@ def _read(file: Path) -> tuple[list[Any], dict[tuple, int]]:
     if root is None:
         return [], {}
     lines: dict[tuple, int] = {}
-    data = _plain(root, (), lines)
+    data = _plain(root, (), lines, _Budget(file))
     if isinstance(data, dict) and "syncs" in data:
         if set(data) != {"syncs"} or not isinstance(data["syncs"], list):
             raise UserError(
@@ -252,7 +417,7 @@ def _field_error(file: Path, lines: Mapping[tuple, int], index: int, name: str, 
             break
     where = f"{file}:{line}" if line else str(file)
     field_name = ".".join(str(p) for p in loc) or "(sync)"
-    message = err["msg"]
+    message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown field (check the spelling; see syncs/README.md)"
     elif err["type"] == "literal_error" and loc and loc[-1] == "mode":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +13,44 @@ from activations.errors import UserError
 from activations.paths import duckdb_path
 
 
+class WarehouseMissing(UserError):
+    """The warehouse file does not exist yet (nothing was ever built or synced)."""
+
+
+class WarehouseLocked(UserError):
+    """Another process holds the warehouse file (exit code 5, as a held sync lock)."""
+
+    exit_code = 5
+
+
 def connect_duckdb(
     path: Path | str | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file, with a clear message when it is missing or locked."""
     target = Path(path) if path is not None else duckdb_path()
     if read_only and not target.exists():
-        raise UserError(
+        raise WarehouseMissing(
             f"warehouse file {target} does not exist",
             hint="run `activations generate` (or `make demo`) first, or set DUCKDB_PATH",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(str(target), read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise UserError(
+    except duckdb.Error as exc:
+        text = " ".join(str(exc).split())
+        if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
+            raise WarehouseLocked(
                 f"warehouse file {target} is locked by another process",
                 hint="stop the other writer (dagster dev, another sync or dbt run) and retry",
             ) from None
-        raise UserError(f"cannot open warehouse file {target}: {text}") from None
+        corrupt = "corrupt" in text.lower() or "not a valid duckdb" in text.lower()
+        raise UserError(
+            f"cannot open warehouse file {target}: {text[:300]}",
+            hint="the file is damaged: restore it from a backup, or rebuild it "
+            "(`activations generate`, then `activations build`)"
+            if corrupt
+            else None,
+        ) from None
 
 
 def is_postgres(target: str) -> bool:
@@ -49,10 +67,26 @@ def connect(url_or_path: Path | str | None = None, *, read_only: bool = False) -
 
         try:
             return psycopg.connect(str(target), autocommit=True)
-        except psycopg.OperationalError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except (psycopg.Error, ValueError) as exc:  # a bad URL too, not only a refused one
+            text = redact_password(str(exc), str(target))
+            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
             raise UserError(
                 f"cannot connect to the PostgreSQL warehouse: {first}",
-                hint="check ACTIVATIONS_WAREHOUSE (or --warehouse) and that the server runs",
+                hint="check ACTIVATIONS_WAREHOUSE (or --warehouse) and that the server runs; "
+                "put the password in PGPASSWORD rather than in the URL",
             ) from None
     return connect_duckdb(target, read_only=read_only)
+
+
+def redact_password(text: str, target: str) -> str:
+    """``text`` without the password of the URL or conninfo ``target``, however
+    the driver quoted it (the whole URL is cut to its scheme and host part too)."""
+    secrets = set()
+    url = re.match(r"^[a-z]+://[^:/@?#]*:([^@]*)@", target)
+    if url and url.group(1):
+        secrets.add(url.group(1))
+    for value in re.findall(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", target):
+        secrets.add(value.strip("'"))
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

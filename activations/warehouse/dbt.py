@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from activations.errors import UserError
+from activations.errors import Interrupted, UserError
 from activations.paths import DBT_PROJECT_DIR, duckdb_path
 from activations.warehouse.connections import connect_duckdb
 
@@ -194,6 +195,27 @@ def _describe(node: NodeResult) -> str:
     return f"{node.resource_type} {node.name} ({node.path}): {message}"
 
 
+#: what dbt's node selection syntax is made of: names, paths, globs, graph and set
+#: operators (+ @ , space), methods (tag:, path:, config.x:, ...)
+_SELECTOR = re.compile(r"[A-Za-z0-9_.*+@:/,=\-]+")
+
+
+def check_selection(option: str, values: Sequence[str]) -> None:
+    """Refuse a ``--select``/``--exclude`` that is no dbt selection (a ``;``, a
+    quote, a shell pipe...) before dbt parses the project, naming the option
+    and the character, so no missing file or model is blamed for it."""
+    for value in values:
+        for word in value.split():
+            if not _SELECTOR.fullmatch(word):
+                bad = next(ch for ch in word if not _SELECTOR.fullmatch(ch))
+                raise UserError(
+                    f"{option} {value!r}: {bad!r} is not part of dbt's selection syntax; "
+                    "nothing was built",
+                    hint=f"name models, tags or paths separated by spaces, e.g. "
+                    f'{option} "customers orders+" (`dbt ls` lists them)',
+                )
+
+
 def _no_traceback(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text or exc.__class__.__name__
@@ -232,6 +254,8 @@ def run_dbt(
             f"no dbt project at {project} (dbt_project.yml missing)",
             hint="run from the repository, or pass the dbt project directory",
         )
+    check_selection("--select", select)
+    check_selection("--exclude", exclude)
     args = command.split() + ["--project-dir", str(project), "--profiles-dir", str(profiles)]
     if target:
         args += ["--target", target]
@@ -264,6 +288,13 @@ def run_dbt(
             _release_duckdb()
 
     where = f"warehouse {environment['DUCKDB_PATH']}" if on_duckdb else f"target {target_name}"
+    if _interrupted(outcome.exception):
+        raise Interrupted(
+            f"dbt {command} interrupted (Ctrl-C) ({where}): each model is replaced in its own "
+            "transaction, so the models dbt finished are new and the others keep their "
+            "previous version; no table is half-written",
+            hint="rerun the same `activations build` to finish",
+        )
     if outcome.exception is not None:
         raise UserError(
             f"dbt {command} failed before running any node ({where}): "
@@ -286,6 +317,17 @@ def run_dbt(
             hint="check the name (`dbt ls` lists them); models are selected by file name",
         )
     return DbtRun(command=command, args=args, nodes=nodes)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """dbt's runner returns a Ctrl-C as its exception (sometimes wrapped)."""
+    for _ in range(10):  # a chain, never a cycle, but bounded all the same
+        if exc is None:
+            return False
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    return False
 
 
 def _hint(failed: list[NodeResult], names: str) -> str:

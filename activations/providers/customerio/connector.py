@@ -33,6 +33,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from activations.contract.records import (
     DeliveryReport,
@@ -200,17 +201,19 @@ class CustomerIoProvider:
         return outcomes(batch, {}, self.person_id)
 
     def _segment(self, destination: str, records: Sequence[Record], action: str) -> None:
-        if not destination.strip():
+        if not destination.strip() or destination.strip(".") == "":
             raise UserError(
-                "customerio destination is empty", hint="set it to the manual segment id"
+                f"customerio destination {destination!r} is no segment id",
+                hint="set it to the manual segment id",
             )
+        segment = quote(destination, safe="")  # one path segment: '../' reaches nothing else
         for chunk in chunks(records, MAX_SEGMENT_IDS):
             ids = [self.person_id(r) for r in chunk]
             if ids:
                 body: dict[str, Any] = {"ids": ids}
                 params = {"id_type": "email"} if self.identifier == "email" else None
                 self.http.request(
-                    "POST", f"/api/v1/segments/{destination}/{action}", body=body, params=params
+                    "POST", f"/api/v1/segments/{segment}/{action}", body=body, params=params
                 )
 
     def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:

@@ -5,8 +5,8 @@ disk (written to a temporary name, fsynced, renamed) and the manifest names
 it, so a crash leaves either a whole part in the manifest or none.
 
 Options: ``format`` (``csv`` or ``parquet``, default csv), ``max_records``
-(10,000). The destination is a folder path (relative paths are resolved from
-the working directory).
+(10,000). The destination is a folder path relative to the working directory
+(the project), and stays inside it: an empty, absolute or ``..`` path is refused.
 """
 
 from __future__ import annotations
@@ -65,7 +65,12 @@ class FileProvider:
         return len(record.key) + len(record.email or "") + 16 * (len(record.fields) + 1)
 
     def _folder(self, destination: str) -> Path:
-        folder = Path(destination).expanduser()
+        from activations.sync.specs import destination_problem
+
+        problem = destination_problem("file", destination)
+        if problem:  # declarations are checked when read; this guards direct callers
+            raise UserError(f"file destination {problem}")
+        folder = Path(destination)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

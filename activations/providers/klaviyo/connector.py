@@ -46,7 +46,7 @@ from activations.contract.records import (
     Record,
     TransientError,
 )
-from activations.providers.connector_helpers import chunks, id_or_name, known_ids
+from activations.providers.connector_helpers import chunks, id_or_name, known_ids, unremovable
 from activations.providers.http import (
     ApiClient,
     encode_json,
@@ -252,8 +252,15 @@ class KlaviyoProvider:
             self._request(
                 "DELETE", f"/api/lists/{list_id}/relationships/profiles", body={"data": data}
             )
-        # a record with no Klaviyo profile is not a member: its removal is done
-        return [Outcome(r.key, "confirmed", destination_id=ids.get(r.key)) for r in batch]
+        # a record with no Klaviyo profile is not a member: its removal is done; one
+        # with neither a profile id nor an email could not be looked up: not done
+        missing = unremovable(batch, ids)
+        return [
+            Outcome(r.key, "rejected", reason=missing[r.key])
+            if r.key in missing
+            else Outcome(r.key, "confirmed", destination_id=ids.get(r.key))
+            for r in batch
+        ]
 
     def event_id(self, destination: str, record: Record) -> str:
         """The event's ``unique_id``: the record's idempotency key from the planner,

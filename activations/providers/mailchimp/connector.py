@@ -47,7 +47,7 @@ from activations.contract.records import (
     Record,
 )
 from activations.errors import UserError
-from activations.providers.connector_helpers import id_or_name, outcomes
+from activations.providers.connector_helpers import id_or_name, outcomes, unremovable
 from activations.providers.http import ApiClient, flat_value, json_size, no_retry_after, plain
 
 MAX_MEMBERS = 500
@@ -289,6 +289,8 @@ class MailchimpProvider:
         rejected = self._segment_change(
             list_id, tag, with_email, "members_to_remove", tolerate_absent=True
         )
+        # no email, no member to untag: never reported as removed
+        rejected.update(unremovable(batch))
         return outcomes(batch, rejected, _member_id)
 
     def _segment_change(

@@ -56,7 +56,7 @@ from activations.contract.records import (
     Record,
     TransientError,
 )
-from activations.providers.connector_helpers import chunks, id_or_name, known_ids
+from activations.providers.connector_helpers import chunks, id_or_name, known_ids, unremovable
 from activations.providers.http import (
     ApiClient,
     encode_json,
@@ -319,8 +319,15 @@ class SendGridProvider:
                 )
                 if answer.get("job_id"):
                     self.report.job_ids.append(str(answer["job_id"]))
-        # a record with no SendGrid contact is not a member: its removal is done
-        return [Outcome(r.key, "confirmed", destination_id=ids.get(r.key)) for r in batch]
+        # a record with no SendGrid contact is not a member: its removal is done; one
+        # with neither a contact id nor an email could not be looked up: not done
+        missing = unremovable(batch, ids)
+        return [
+            Outcome(r.key, "rejected", reason=missing[r.key])
+            if r.key in missing
+            else Outcome(r.key, "confirmed", destination_id=ids.get(r.key))
+            for r in batch
+        ]
 
     def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         raise PermanentError(

@@ -10,6 +10,10 @@
 - ``sync_inflight``: write-ahead of the keys a run is sending (see
   ``mark_planned_inflight`` and ``settle_inflight``).
 
+Every row names the run that wrote it, and ``sync_runs`` that run's provider
+and destination: state written for another destination is retired, never
+reused (``targets``).
+
 Works on DuckDB and PostgreSQL through ``activations.warehouse.db.Db``. Readers
 tolerate missing tables (a dry run must not create them).
 """
@@ -33,6 +37,7 @@ from activations.sync.state.schema import (
     has_state_tables,
     now,
 )
+from activations.sync.state.targets import OtherTarget, other_targets, retire_other_targets
 
 __all__ = [
     "SCHEMA",
@@ -61,4 +66,7 @@ __all__ = [
     "commit_outcomes",
     "confirmed_count",
     "record_rejects",
+    "OtherTarget",
+    "other_targets",
+    "retire_other_targets",
 ]

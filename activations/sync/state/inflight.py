@@ -17,16 +17,17 @@ def mark_planned_inflight(
     one set-based insert from the plan table, in its own transaction. A batch's
     commit deletes the keys whose outcome it knows (confirmed or rejected), so
     after a crash the rows left are exactly the records that may or may not
-    hold what the run sent. (No key on this table: rows are only ever inserted
-    and deleted in bulk.)"""
+    hold what the run sent. Each row keeps the email it was sent with: a person
+    known only from here (added, then a crash) is removed by that email. (No key
+    on this table: rows are only ever inserted and deleted in bulk.)"""
     if not actions:
         return
     marks = ", ".join("'" + a.replace("'", "''") + "'" for a in actions)
     with db.transaction():
         db.execute(
-            f"insert into {INFLIGHT} (sync_name, record_key, operation, run_id) "
+            f"insert into {INFLIGHT} (sync_name, record_key, operation, run_id, email) "
             f"select ?, record_key, case when action = 'removed' then 'remove' else 'upsert' "
-            f"end, ? from {plan_table} where action in ({marks})",
+            f"end, ?, email from {plan_table} where action in ({marks})",
             [sync_name, run_id],
         )
 

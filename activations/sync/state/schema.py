@@ -105,7 +105,8 @@ DDL = [
         sync_name varchar not null,
         record_key varchar not null,
         operation varchar not null,
-        run_id varchar not null
+        run_id varchar not null,
+        email varchar
     )""",
     f"""create table if not exists {LOCKS} (
         sync_name varchar primary key,
@@ -116,6 +117,8 @@ DDL = [
     )""",
     # state written before runs recorded their audience
     f"alter table {RUNS} add column if not exists audience varchar",
+    # write-ahead written before it kept the email (a removal needs it)
+    f"alter table {INFLIGHT} add column if not exists email varchar",
 ]
 
 

@@ -14,9 +14,14 @@ import httpx
 import pytest
 from asgi_server import AsgiServer
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from activations.contract.records import PermanentError, ProviderSettings, TransientError
+from activations.contract.records import (
+    PermanentError,
+    ProviderSettings,
+    Record,
+    TransientError,
+)
 from activations.providers.http import (
     ApiClient,
     encode_json,
@@ -26,6 +31,7 @@ from activations.providers.http import (
     retry_after_seconds,
     secret_variants,
 )
+from activations.providers.webhook.connector import WebhookProvider
 
 
 def test_warehouse_values_encode_as_plain_json() -> None:
@@ -119,3 +125,79 @@ def test_connection_refused_is_transient() -> None:
     with pytest.raises(TransientError, match="connection failed"):
         client.request("GET", "/")
     client.close()
+
+
+# ---------------------------------------------------------------- regressions (hostile answers)
+
+
+def _webhook_app() -> FastAPI:
+    """A webhook endpoint gone wrong: a redirect, a login page answered 200."""
+    app = FastAPI()
+
+    @app.post("/moved")
+    async def moved() -> Response:
+        return Response(status_code=302, headers={"location": "/login"})
+
+    @app.post("/login-page")
+    async def login_page() -> Response:
+        return Response("<html><body>Please sign in</body></html>", 200, media_type="text/html")
+
+    @app.post("/long")
+    async def long_error(request: Request) -> Response:
+        # echoes the key so that it straddles the point where the error text is cut
+        return Response("x" * 290 + request.headers.get("x-key", "") + "y" * 50, 400)
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def bad_webhook():
+    server = AsgiServer(_webhook_app())
+    yield server
+    server.stop()
+
+
+def _webhook(url: str, key: str = "whsec-0123456789abcdef") -> WebhookProvider:
+    return WebhookProvider(ProviderSettings(base_url=url, api_key=key, timeout=5))
+
+
+def _one() -> list[Record]:
+    return [Record(key="p1", email="p1@example.com", fields={"a": 1}, hash="h1")]
+
+
+def test_a_redirect_from_a_webhook_is_not_a_delivery(bad_webhook) -> None:
+    provider = _webhook(bad_webhook.url)
+    try:
+        with pytest.raises(PermanentError, match=r"answered 302.*a redirect is not a delivery"):
+            provider.upsert("/moved", _one())
+    finally:
+        provider.close()
+
+
+def test_a_non_json_200_from_a_webhook_confirms_nothing(bad_webhook) -> None:
+    provider = _webhook(bad_webhook.url)
+    try:
+        with pytest.raises(PermanentError, match="not JSON .*nothing is confirmed"):
+            provider.upsert("/login-page", _one())
+    finally:
+        provider.close()
+
+
+@pytest.mark.parametrize("key", ["key-with\nnewline-123", "key-ünicode-123", "key\twith-tab"])
+def test_a_key_a_header_cannot_carry_is_refused_before_any_request(key: str) -> None:
+    with pytest.raises(PermanentError, match="character an HTTP header cannot carry") as raised:
+        ApiClient("demo", ProviderSettings("http://127.0.0.1:9", key))
+    assert key not in str(raised.value)
+
+
+def test_error_text_is_redacted_before_it_is_cut(bad_webhook) -> None:
+    secret = "whsec-straddles-the-cut-0123456789"
+    client = ApiClient("demo", ProviderSettings(bad_webhook.url, secret), headers={"x-key": secret})
+    try:
+        with pytest.raises(PermanentError) as raised:
+            client.request("POST", "/long")
+    finally:
+        client.close()
+    text = str(raised.value)
+    # no prefix of the key survives the cut (it was replaced whole, then cut)
+    assert "whsec-str" not in text and "***" in text

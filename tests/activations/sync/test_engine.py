@@ -271,17 +271,18 @@ def test_unreachable_destination_fails_clearly_and_keeps_nothing(db, tmp_path: P
     assert state_of(db) == {}
 
 
-def test_file_destination_writes_parts_and_manifest(db, tmp_path: Path) -> None:
+def test_file_destination_writes_parts_and_manifest(db, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a file destination is a folder inside the project
     out = tmp_path / "out"
     path = write_spec(
         tmp_path,
-        f"""name: carts_files
+        """name: carts_files
 audience: carts
 provider: file
-destination: {out}
+destination: out
 mode: mirror
-fields: {{value: cart_value}}
-credentials: {{options: {{format: parquet, max_records: 4}}}}
+fields: {value: cart_value}
+credentials: {options: {format: parquet, max_records: 4}}
 """,
         name="files.yml",
     )
