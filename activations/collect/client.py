@@ -272,7 +272,7 @@ def generate_via_collector(
             for table in RAW_TABLES:
                 if table in ("events", "identifies"):
                     continue
-                frame = memory.execute(f"select * from {RAW_SCHEMA}.{table}").to_arrow_table()
+                frame = memory.sql(f"select * from {RAW_SCHEMA}.{table}").to_arrow_table()
                 target.register("collector_frame", frame)
                 target.execute(f"insert into {RAW_SCHEMA}.{table} select * from collector_frame")
                 target.unregister("collector_frame")
