@@ -116,7 +116,7 @@ def create_app(
     *,
     write_keys: Sequence[str],
     max_batch_calls: int = 2000,
-    max_batch_wait: float = 0.05,
+    max_batch_wait: float = 0.01,
     dedupe_window: timedelta = timedelta(hours=24),
     idle_release: float | None = 1.0,
 ) -> FastAPI:

@@ -33,7 +33,7 @@ def serve_command(
     ] = 2000,
     batch_ms: Annotated[
         int, typer.Option(min=1, help="... or once its first call has waited this long.")
-    ] = 50,
+    ] = 10,
     dedupe_hours: Annotated[
         float,
         typer.Option(min=0.0, help="A messageId already landed this recently is skipped."),

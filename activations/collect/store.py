@@ -88,6 +88,10 @@ class Store:
                 for statement in create_raw_schema_sql(self.schema):
                     db.execute(statement)
                 db.execute(create_table_sql(REJECTS, self.schema))
+                if db.dialect == "duckdb":  # pyarrow's first use imports pandas: now, not mid-batch
+                    db.conn.register("collect_warm_up", _arrow("identifies", [(None,) * 5]))
+                    db.conn.execute("select count(*) from collect_warm_up").fetchall()
+                    db.conn.unregister("collect_warm_up")
                 for table, stage in _STAGE.items():
                     db.execute(
                         f"create temporary table if not exists {stage} as "
@@ -137,14 +141,33 @@ class Store:
     ) -> None:
         stage = _STAGE[table]
         cols = ", ".join(_names(table))
-        db.execute(f"delete from {stage}")
-        db.insert_rows(stage, _names(table), rows, types=_types(table))
+        if db.dialect == "duckdb":  # an Arrow view: 3x faster than unnesting parameters
+            db.conn.register(stage + "_arrow", _arrow(table, rows))
+            stage += "_arrow"
+        else:
+            db.execute(f"delete from {stage}")
+            db.insert_rows(stage, _names(table), rows, types=_types(table))
         db.execute(
             f"insert into {self.schema}.{table} ({cols}) select {cols} from {stage} s "
             f"where not exists (select 1 from {self.schema}.{table} t "
             f"where t.message_id = s.message_id and {window})",
             params or None,
         )
+        if db.dialect == "duckdb":
+            db.conn.unregister(stage)
+
+
+def _arrow(table: str, rows: Sequence[tuple]) -> Any:
+    import pyarrow as pa
+
+    kinds = {"varchar": pa.string(), "timestamp": pa.timestamp("us")}
+    columns = list(zip(*rows, strict=True))
+    return pa.table(
+        {
+            name: pa.array(values, type=kinds[type_])
+            for (name, type_), values in zip(RAW_TABLES[table], columns, strict=True)
+        }
+    )
 
 
 class Unavailable(Exception):
@@ -163,7 +186,7 @@ class Batcher:
         store: Store,
         *,
         max_calls: int = 2000,
-        max_wait: float = 0.05,
+        max_wait: float = 0.01,
         max_pending: int = 100_000,
         idle_release: float | None = 1.0,
     ):
