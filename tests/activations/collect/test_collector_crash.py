@@ -138,3 +138,18 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_stores_retries_once(
     assert acknowledged <= set(landed)  # nothing acknowledged was lost
     assert set(landed.values()) == {1}  # and nothing is stored twice
     assert len(landed) == total  # every call, once the clients resent
+
+
+def test_serve_without_a_write_key_says_what_to_do(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ACTIVATIONS_WRITE_KEY"}
+    env["DUCKDB_PATH"] = str(tmp_path / "none.duckdb")
+    done = subprocess.run(
+        [str(ACTIVATIONS), "collect", "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "write key" in done.stderr and "--write-key" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -92,3 +92,20 @@ def test_cli_option_sends_through_a_running_collector(tmp_path: Path) -> None:
     )[0][0]
     assert landed > 0
     assert f"{landed:,} calls acknowledged" in " ".join(done.stdout.split())
+
+
+def test_demo_sample_lands_page_views(tmp_path: Path) -> None:
+    """What the demo runs: a collector in a thread on the demo's warehouse, a sample sent."""
+    from activations.collect.client import send_sample
+
+    target = tmp_path / "demo.duckdb"
+    generate(target, **{**SHOP, "customers": 10})
+    with collector_in_thread(str(target)) as collector:
+        sent = send_sample(collector.url, collector.write_key, calls=120, seed=5)
+    assert (sent.acknowledged, sent.refused) == (120, 0)
+    rows = _read(
+        target,
+        "select count(*), count(distinct anonymous_id) from raw.events "
+        "where event = 'Page Viewed' and user_id is null",
+    )
+    assert rows[0][0] == 120 and rows[0][1] > 1
