@@ -11,6 +11,7 @@ import sys
 import typer
 
 from activations import demo
+from activations.collect import commands as collect_commands
 from activations.consent import commands as consent_commands
 from activations.dashboards import commands as dashboards_commands
 from activations.errors import UserError
@@ -36,6 +37,7 @@ for area in (
     sandbox_commands,
     consent_commands,
     dashboards_commands,
+    collect_commands,
     demo,
 ):
     area.register(app)

@@ -59,6 +59,18 @@ def generate_command(
     chunk_customers: Annotated[
         int, typer.Option(help="Customers simulated and written per chunk.")
     ] = 50_000,
+    via_collector: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Send the track and identify calls to this event collector (/v1/batch) "
+            "instead of writing raw.events and raw.identifies directly.",
+        ),
+    ] = None,
+    write_key: Annotated[
+        str | None,
+        typer.Option(envvar="ACTIVATIONS_WRITE_KEY", help="The collector's write key."),
+    ] = None,
 ) -> None:
     """Replace the raw tables with a synthetic grocery e-shop (visits, orders, consent, email)."""
     n_customers = _parse_count("--customers", customers, "--customers 10000 --days 90")
@@ -66,14 +78,19 @@ def generate_command(
     n_seed = _parse_count("--seed", seed, "--customers 10000 --seed 7")
     target = warehouse if warehouse is not None else duckdb_path()
     started = time.perf_counter()
-    counts = generate(
-        target,
-        customers=n_customers,
-        days=n_days,
-        seed=n_seed,
-        end=_parse_end(end),
-        chunk_customers=chunk_customers,
-    )
+    if via_collector:
+        counts = _via_collector(
+            via_collector, write_key, target, n_customers, n_days, n_seed, end, chunk_customers
+        )
+    else:
+        counts = generate(
+            target,
+            customers=n_customers,
+            days=n_days,
+            seed=n_seed,
+            end=_parse_end(end),
+            chunk_customers=chunk_customers,
+        )
     elapsed = time.perf_counter() - started
     table = Table(title=f"raw tables in {target}")
     table.add_column("table")
@@ -85,6 +102,41 @@ def generate_command(
         f"{n_customers:,} customers x {n_days} days, seed {n_seed}: "
         f"{sum(counts.values()):,} rows in {elapsed:.1f} s"
     )
+
+
+def _via_collector(
+    url: str,
+    write_key: str | None,
+    target: Path,
+    customers: int,
+    days: int,
+    seed: int,
+    end: str | None,
+    chunk_customers: int,
+) -> dict[str, int]:
+    """The shop's own tables straight into the warehouse, its calls through the collector."""
+    from activations.collect.client import generate_via_collector
+
+    if not write_key:
+        raise UserError(
+            "--via-collector needs the collector's write key",
+            hint="pass --write-key KEY or set ACTIVATIONS_WRITE_KEY",
+        )
+    counts, sent = generate_via_collector(
+        url,
+        write_key,
+        target,
+        customers=customers,
+        days=days,
+        seed=seed,
+        end=_parse_end(end),
+        chunk_customers=chunk_customers,
+    )
+    console.print(
+        f"through the collector at {url}: {sent.acknowledged:,} calls acknowledged "
+        f"in {sent.requests:,} /v1/batch requests ({sent.retries} retried, {sent.refused} refused)"
+    )
+    return {**counts, "calls via collector": sent.acknowledged}
 
 
 def register(app: typer.Typer) -> None:

@@ -127,6 +127,20 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Calls the event collector (activations/collect) refused, with the reason. Not a
+# landing table of the contract above (no dbt source reads it): kept apart from
+# RAW_TABLES so loaders, sources and counts ignore it; the collector creates it.
+REJECT_TABLES: dict[str, list[tuple[str, str]]] = {
+    "collector_rejects": [
+        ("reject_id", "varchar"),  # unique
+        ("received_at", "timestamp"),  # when the collector received the call (UTC)
+        ("endpoint", "varchar"),  # '/v1/track', '/v1/batch', ...
+        ("message_id", "varchar"),  # the call's messageId when it could be read, else null
+        ("reason", "varchar"),  # why: 'Exceed payload limit', 'missing event', ...
+        ("payload", "varchar"),  # the call as sent, cut at 32 KB
+    ],
+}
+
 # What the JSON `properties` of each event carries (documentation and generator contract).
 EVENT_PROPERTIES: dict[str, list[str]] = {
     "Product Viewed": ["product_id", "sku", "name", "category", "price", "url", "image_url"],
@@ -146,7 +160,8 @@ EVENT_PROPERTIES: dict[str, list[str]] = {
 
 
 def create_table_sql(table: str, schema: str = RAW_SCHEMA) -> str:
-    cols = ",\n  ".join(f'"{name}" {type_}' for name, type_ in RAW_TABLES[table])
+    columns = RAW_TABLES[table] if table in RAW_TABLES else REJECT_TABLES[table]
+    cols = ",\n  ".join(f'"{name}" {type_}' for name, type_ in columns)
     return f"create table if not exists {schema}.{table} (\n  {cols}\n)"
 
 
