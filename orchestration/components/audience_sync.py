@@ -30,8 +30,8 @@ from activations.sync import engine
 from activations.sync.engine import RunReport
 from activations.sync.guards import rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
-from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.links import destination_link
+from orchestration.lib.resources import WarehouseResource
 
 GROUP = "syncs"
 OWNERS = ["team:lifecycle-marketing"]

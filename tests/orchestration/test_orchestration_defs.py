@@ -5,6 +5,7 @@ change to the graph show up in review (update: pytest --snapshot-update)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -105,6 +106,23 @@ def test_jobs_schedules_and_sensors(defs: dg.Definitions) -> None:
         "alert_on_run_failure",
         "drop_folder_sensor",
     }
+
+
+def test_components_import_nothing_from_defs() -> None:
+    """Components are reusable: they build on ``orchestration.lib`` and
+    ``activations``, never on the instances in ``orchestration/defs``."""
+    for path in sorted((PROJECT_ROOT / "orchestration" / "components").glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                package = {0: "", 1: "orchestration.components.", 2: "orchestration."}
+                names = [package[node.level] + (node.module or "")]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith("orchestration.defs"), f"{path.name}: imports {name}"
 
 
 def _spec_snapshot(asset_graph) -> dict:

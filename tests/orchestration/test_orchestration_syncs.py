@@ -11,7 +11,7 @@ import pytest
 from activations.sync.specs import SyncSpec, get_sync
 from orchestration.components.audience_sync import build_sync_assets, sync_key, sync_plan_key
 from orchestration.defs.campaigns.jobs import one_off_campaign
-from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.resources import WarehouseResource
 
 SYNC = "dormant_customers_mailchimp"  # mirror mode: people leave the list with the audience
 

@@ -17,7 +17,7 @@ from activations.sync import engine
 from activations.sync.specs import SyncSpec, get_sync
 from activations.warehouse.dbt import run_dbt
 from orchestration.components.audience_sync import delivery_metadata, sync_key
-from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.resources import WarehouseResource
 
 
 class CampaignConfig(dg.Config):

@@ -20,7 +20,7 @@ from activations.errors import UserError
 from activations.generator import generate
 from activations.imports import import_orders
 from activations.warehouse.raw_schema import RAW_TABLES
-from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.resources import WarehouseResource
 
 # the dbt source (models/staging/<source>/) each raw table belongs to
 SOURCE_OF_TABLE = {
