@@ -30,7 +30,7 @@ from activations.sync import engine
 from activations.sync.engine import RunReport
 from activations.sync.guards import rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
-from orchestration.lib.links import destination_link
+from orchestration.lib.metadata import run_metadata
 from orchestration.lib.resources import WarehouseResource
 
 GROUP = "syncs"
@@ -51,49 +51,6 @@ class SyncConfig(dg.Config):
     """Run config of a delivery asset."""
 
     force: bool = False  # deliver although a guard trips (after reading the plan)
-
-
-def _counts_metadata(report: RunReport) -> dict[str, Any]:
-    return {
-        "sync": report.sync,
-        "provider": report.provider,
-        "destination": report.destination,
-        "mode": report.mode,
-        "status": report.status,
-        **report.counts(),
-        "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
-    }
-
-
-def plan_metadata(report: RunReport) -> dict[str, Any]:
-    md = _counts_metadata(report)
-    p = report.plan
-    if p is not None:
-        md.update(audience_rows=p.audience_rows, sendable=p.sendable, members=p.members)
-    md["guards"] = dg.MetadataValue.json(
-        {g.name: {"passed": g.passed, "message": g.message} for g in report.guards}
-    )
-    return md
-
-
-def delivery_metadata(spec: SyncSpec, report: RunReport) -> dict[str, Any]:
-    md = _counts_metadata(report)
-    md["run_id"] = report.run_id or ""
-    md["job_ids"] = dg.MetadataValue.json(list(report.job_ids))
-    md["forced"] = report.forced
-    if report.error:
-        md["error"] = report.error
-    link = destination_link(spec.provider, spec.destination, _base_url(spec))
-    if link:
-        md["link"] = dg.MetadataValue.url(link)
-    return md
-
-
-def _base_url(spec: SyncSpec) -> str:
-    try:
-        return spec.provider_settings().base_url
-    except UserError:
-        return spec.credentials.base_url or ""
 
 
 def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunReport:
@@ -148,7 +105,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
             description="; ".join(g.message for g in tripped) or "every guard passed",
             metadata={g.name: g.message for g in report.guards},
         )
-        return dg.MaterializeResult(metadata=plan_metadata(report), check_results=[check])
+        return dg.MaterializeResult(metadata=run_metadata(spec, report), check_results=[check])
 
     @dg.asset(
         key=deliver_key,
@@ -165,7 +122,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
     )
     def deliver_asset(config: SyncConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
         report = _run(spec, warehouse, force=config.force)
-        metadata = delivery_metadata(spec, report)
+        metadata = run_metadata(spec, report)
         over = rejects_over(spec.guards, report.sent, report.rejected)
         if report.status == "blocked":
             raise dg.Failure(

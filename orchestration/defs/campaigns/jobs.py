@@ -16,7 +16,8 @@ from activations.errors import UserError
 from activations.sync import engine
 from activations.sync.specs import SyncSpec, get_sync
 from activations.warehouse.dbt import run_dbt
-from orchestration.components.audience_sync import delivery_metadata, sync_key
+from orchestration.components.audience_sync import sync_key
+from orchestration.lib.metadata import run_metadata
 from orchestration.lib.resources import WarehouseResource
 
 
@@ -67,7 +68,7 @@ def sync_segment(
             report = engine.run(spec, conn, force=config.force)
     except UserError as exc:
         raise dg.Failure(description=str(exc)) from None
-    metadata = delivery_metadata(spec, report)
+    metadata = run_metadata(spec, report)
     if report.status in ("blocked", "failed"):
         raise dg.Failure(
             description=f"campaign sync {spec.name!r} {report.status}: {report.error}",
