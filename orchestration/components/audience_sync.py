@@ -17,7 +17,9 @@ For each sync ``<name>``:
   right before a send. Launch config: ``as_of`` (the dbt step's ``as_of``) and
   ``force`` (both assets' ``force``).
 
-Both follow their upstream eagerly: a refreshed audience is planned and sent.
+Both assets follow the declaration's ``schedule``: on each tick, once the
+audience has been rebuilt since (``orchestration.lib.cadence.follow_condition``);
+a declaration with ``schedule: null`` follows every rebuild of its audience.
 With ``force: true`` (run config of both assets) a tripped guard only warns
 and the delivery goes ahead.
 
@@ -37,6 +39,7 @@ from activations.sync import engine
 from activations.sync.engine import RunReport
 from activations.sync.guards import rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
+from orchestration.lib.cadence import follow_condition
 from orchestration.lib.metadata import run_metadata
 from orchestration.lib.resources import WarehouseResource
 
@@ -82,20 +85,30 @@ def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunRep
         raise dg.Failure(description=str(exc)) from None
 
 
+def sync_condition(spec: SyncSpec) -> dg.AutomationCondition:
+    """When the sync's assets run: its declared schedule, after its audience."""
+    try:
+        return follow_condition(spec.schedule)
+    except UserError as exc:
+        raise UserError(
+            f"{spec.where('schedule')}: sync {spec.name!r}: {exc.args[0]}", hint=exc.hint
+        ) from None
+
+
 def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
     """The plan asset (with its blocking guards check) and the delivery asset."""
     plan_key, deliver_key = sync_plan_key(spec.name), sync_key(spec.name)
     tags = {"provider": spec.provider, "mode": spec.mode}
     about = spec.description or f"{spec.audience} to {spec.provider} {spec.destination!r}"
     where = str(spec.source.file) if spec.source.line else "inline"
-    # both steps: one writer on the warehouse (pool), run as soon as upstream changes
+    # both steps: one writer on the warehouse (pool), on the sync's schedule
     shared: dict[str, Any] = {
         "group_name": GROUP,
         "owners": OWNERS,
         "kinds": {spec.provider, "python"},
         "tags": tags,
         "pool": "duckdb",
-        "automation_condition": dg.AutomationCondition.eager(),
+        "automation_condition": sync_condition(spec),
     }
 
     @dg.asset(

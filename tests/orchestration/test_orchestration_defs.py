@@ -15,9 +15,10 @@ import pytest
 
 from activations.errors import UserError
 from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-from activations.sync.specs import load_syncs
+from activations.sync.specs import SyncSpec, load_syncs
 from orchestration.components.audience_sync import (
     campaign_job_name,
+    sync_condition,
     sync_key,
     sync_plan_key,
 )
@@ -136,6 +137,20 @@ def test_campaign_jobs_rebuild_the_audience_through_the_dbt_step(
             f"sync__{spec.name}",
         }
         assert set(job.run_config_schema.config_type.fields) == {"as_of", "force"}
+
+
+def test_sync_assets_follow_the_declared_schedule(asset_graph) -> None:
+    for spec in load_syncs():
+        for key in (sync_plan_key(spec.name), sync_key(spec.name)):
+            label = asset_graph.get(key).automation_condition.get_label()
+            assert label == f"{spec.schedule}, after upstream", key.to_user_string()
+    declared = {"name": "x_klaviyo", "audience": "cart_abandoners", "provider": "klaviyo",
+                "destination": "x"}  # fmt: skip
+    cron = sync_condition(SyncSpec(**declared, schedule="30 7 * * 1"))
+    assert cron.get_label() == "cron 30 7 * * 1, after upstream"
+    assert sync_condition(SyncSpec(**declared, schedule=None)).get_label() == "eager"
+    with pytest.raises(UserError, match="sync 'x_klaviyo': cadence 'weekly-ish' is neither"):
+        sync_condition(SyncSpec(**declared, schedule="weekly-ish"))
 
 
 def test_components_import_nothing_from_defs() -> None:
