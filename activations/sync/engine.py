@@ -123,7 +123,12 @@ class RunReport:
         return {n: int(getattr(self, n)) for n in RUN_COUNTS}
 
     def metadata(self) -> dict[str, Any]:
-        """Plain types only (for Dagster asset metadata)."""
+        """Plain types only (for Dagster asset metadata): the run, its counts,
+        guard verdicts and, once planned, the audience's size and the members."""
+        sizes = {}
+        if self.plan is not None:
+            p = self.plan
+            sizes = {"audience_rows": p.audience_rows, "sendable": p.sendable, "members": p.members}
         return {
             "sync": self.sync,
             "provider": self.provider,
@@ -133,6 +138,7 @@ class RunReport:
             "run_id": self.run_id or "",
             "duration_s": round(self.duration_s, 3),
             **self.counts(),
+            **sizes,
             "job_ids": list(self.job_ids),
             "guards": {g.name: {"passed": g.passed, "message": g.message} for g in self.guards},
             "error": self.error or "",

@@ -141,6 +141,13 @@ REJECT_TABLES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# the dbt source (models/staging/<source>/) of each raw table: the ingest assets' key prefix
+RAW_SOURCES: dict[str, str] = {
+    "events": "app", "identifies": "app", "campaigns": "esp", "email_events": "esp",
+    "customers": "shop", "orders": "shop", "order_items": "shop", "products": "shop",
+    "consents": "shop", "coupons": "shop",
+}  # fmt: skip
+
 # What the JSON `properties` of each event carries (documentation and generator contract).
 EVENT_PROPERTIES: dict[str, list[str]] = {
     "Product Viewed": ["product_id", "sku", "name", "category", "price", "url", "image_url"],

@@ -1,5 +1,6 @@
-"""One pair of assets per declared sync, read from the same ``syncs/*.yml``
-the command line reads: adding a declaration adds its assets, no Python.
+"""One pair of assets and one campaign job per declared sync, read from the
+same ``syncs/*.yml`` the command line reads: adding a declaration adds them,
+no Python.
 
 For each sync ``<name>``:
 
@@ -10,9 +11,17 @@ For each sync ``<name>``:
   commits what the provider confirmed, and records planned, sent, confirmed,
   rejected, removed, duration, provider job ids and a link to the destination.
   Its ``rejects`` check fails when the provider refused more records than the
-  declaration allows (``guards.max_rejects_share``).
+  declaration allows (``guards.max_rejects_share``);
+- ``one_off_campaign__<name>`` rebuilds the audience with the dbt models it
+  reads (through the dbt component's own step) and then plans and delivers,
+  right before a send. Launch config: ``as_of`` (the dbt step's ``as_of``) and
+  ``force`` (both assets' ``force``).
 
-Both follow their upstream eagerly: a refreshed audience is planned and sent.
+Both assets follow the declaration's ``schedule``: on each tick, once the
+audience has been rebuilt since (``orchestration.lib.cadence.follow_condition``);
+a declaration with ``schedule: null`` follows every rebuild of its audience.
+With ``force: true`` (run config of both assets) a tripped guard only warns
+and the delivery goes ahead.
 
 (No ``from __future__ import annotations``: Dagster reads the config and
 resource classes from the real annotations.)
@@ -30,13 +39,15 @@ from activations.sync import engine
 from activations.sync.engine import RunReport
 from activations.sync.guards import rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
-from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.links import destination_link
+from orchestration.lib.cadence import follow_condition
+from orchestration.lib.metadata import run_metadata
+from orchestration.lib.resources import WarehouseResource
 
 GROUP = "syncs"
 OWNERS = ["team:lifecycle-marketing"]
 GUARDS_CHECK = "guards"
 REJECTS_CHECK = "rejects"
+CAMPAIGN_JOB = "one_off_campaign__{sync}"
 
 
 def sync_plan_key(name: str) -> dg.AssetKey:
@@ -47,53 +58,21 @@ def sync_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["sync", name])
 
 
+def campaign_job_name(name: str) -> str:
+    return CAMPAIGN_JOB.format(sync=name)
+
+
 class SyncConfig(dg.Config):
-    """Run config of a delivery asset."""
+    """Run config of the plan and the delivery asset."""
 
     force: bool = False  # deliver although a guard trips (after reading the plan)
 
 
-def _counts_metadata(report: RunReport) -> dict[str, Any]:
-    return {
-        "sync": report.sync,
-        "provider": report.provider,
-        "destination": report.destination,
-        "mode": report.mode,
-        "status": report.status,
-        **report.counts(),
-        "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
-    }
+class CampaignConfig(dg.Config):
+    """Launch config of a one-off campaign job."""
 
-
-def plan_metadata(report: RunReport) -> dict[str, Any]:
-    md = _counts_metadata(report)
-    p = report.plan
-    if p is not None:
-        md.update(audience_rows=p.audience_rows, sendable=p.sendable, members=p.members)
-    md["guards"] = dg.MetadataValue.json(
-        {g.name: {"passed": g.passed, "message": g.message} for g in report.guards}
-    )
-    return md
-
-
-def delivery_metadata(spec: SyncSpec, report: RunReport) -> dict[str, Any]:
-    md = _counts_metadata(report)
-    md["run_id"] = report.run_id or ""
-    md["job_ids"] = dg.MetadataValue.json(list(report.job_ids))
-    md["forced"] = report.forced
-    if report.error:
-        md["error"] = report.error
-    link = destination_link(spec.provider, spec.destination, _base_url(spec))
-    if link:
-        md["link"] = dg.MetadataValue.url(link)
-    return md
-
-
-def _base_url(spec: SyncSpec) -> str:
-    try:
-        return spec.provider_settings().base_url
-    except UserError:
-        return spec.credentials.base_url or ""
+    as_of: str | None = None  # dbt var as_of ("2026-06-30 12:00:00"); default now
+    force: bool = False  # send although a guard trips
 
 
 def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunReport:
@@ -106,20 +85,30 @@ def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunRep
         raise dg.Failure(description=str(exc)) from None
 
 
+def sync_condition(spec: SyncSpec) -> dg.AutomationCondition:
+    """When the sync's assets run: its declared schedule, after its audience."""
+    try:
+        return follow_condition(spec.schedule)
+    except UserError as exc:
+        raise UserError(
+            f"{spec.where('schedule')}: sync {spec.name!r}: {exc.args[0]}", hint=exc.hint
+        ) from None
+
+
 def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
     """The plan asset (with its blocking guards check) and the delivery asset."""
     plan_key, deliver_key = sync_plan_key(spec.name), sync_key(spec.name)
     tags = {"provider": spec.provider, "mode": spec.mode}
     about = spec.description or f"{spec.audience} to {spec.provider} {spec.destination!r}"
     where = str(spec.source.file) if spec.source.line else "inline"
-    # both steps: one writer on the warehouse (pool), run as soon as upstream changes
+    # both steps: one writer on the warehouse (pool), on the sync's schedule
     shared: dict[str, Any] = {
         "group_name": GROUP,
         "owners": OWNERS,
         "kinds": {spec.provider, "python"},
         "tags": tags,
         "pool": "duckdb",
-        "automation_condition": dg.AutomationCondition.eager(),
+        "automation_condition": sync_condition(spec),
     }
 
     @dg.asset(
@@ -133,22 +122,27 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
                 GUARDS_CHECK,
                 asset=plan_key,
                 blocking=True,
-                description="Removal cap and empty-audience guard: a failure stops the send.",
+                description="Removal cap and empty-audience guard: a failure stops the send "
+                "(with config force: true it only warns).",
             )
         ],
     )
-    def plan_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def plan_asset(config: SyncConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
         report = _run(spec, warehouse, dry_run=True)
         tripped = [g for g in report.guards if not g.passed]
+        description = "; ".join(g.message for g in tripped) or "every guard passed"
+        if tripped and config.force:
+            description += " (forced: the delivery goes ahead)"
         check = dg.AssetCheckResult(
             check_name=GUARDS_CHECK,
             asset_key=plan_key,
             passed=not tripped,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description="; ".join(g.message for g in tripped) or "every guard passed",
+            # a blocking check stops the delivery only on ERROR
+            severity=dg.AssetCheckSeverity.WARN if config.force else dg.AssetCheckSeverity.ERROR,
+            description=description,
             metadata={g.name: g.message for g in report.guards},
         )
-        return dg.MaterializeResult(metadata=plan_metadata(report), check_results=[check])
+        return dg.MaterializeResult(metadata=run_metadata(spec, report), check_results=[check])
 
     @dg.asset(
         key=deliver_key,
@@ -165,7 +159,7 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
     )
     def deliver_asset(config: SyncConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
         report = _run(spec, warehouse, force=config.force)
-        metadata = delivery_metadata(spec, report)
+        metadata = run_metadata(spec, report)
         over = rejects_over(spec.guards, report.sent, report.rejected)
         if report.status == "blocked":
             raise dg.Failure(
@@ -191,6 +185,38 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
     return [plan_asset, deliver_asset]
 
 
+def build_campaign_job(
+    spec: SyncSpec,
+    audience_key: dg.AssetKey,
+    sync_assets: Sequence[dg.AssetsDefinition],
+    dbt_op: str,
+):  # an unresolved asset job (its class is not public)
+    """``one_off_campaign__<sync>``: the sync's audience with the dbt models
+    it reads (not the raw tables they read), then its plan and delivery."""
+    sync_ops = [assets_def.op.name for assets_def in sync_assets]
+
+    @dg.config_mapping
+    def launch_config(config: CampaignConfig) -> dict[str, Any]:
+        force = {"config": {"force": config.force}}
+        return {
+            "ops": {
+                dbt_op: {"config": {"as_of": config.as_of}},
+                **{op: force for op in sync_ops},
+            }
+        }
+
+    audience_and_upstream = dg.AssetSelection.assets(audience_key).upstream()
+    return dg.define_asset_job(
+        campaign_job_name(spec.name),
+        selection=(audience_and_upstream & dg.AssetSelection.kind("dbt"))
+        | dg.AssetSelection.assets(*(key for a in sync_assets for key in a.keys)),
+        config=launch_config,
+        description=f"One-off campaign through sync {spec.name}: rebuild {spec.audience} "
+        "and the dbt models it reads, then plan and send (config: as_of, force).",
+        tags={"kind": "campaign", "sync": spec.name},
+    )
+
+
 def audience_key(dbt: DbtProjectComponent, spec: SyncSpec) -> dg.AssetKey:
     """The dbt asset of the sync's audience, or a clear error at its declaration."""
     try:
@@ -203,10 +229,20 @@ def audience_key(dbt: DbtProjectComponent, spec: SyncSpec) -> dg.AssetKey:
         ) from None
 
 
+def dbt_op_name(dbt: DbtProjectComponent, folder: str) -> str:
+    """The dbt step's op name, which the campaign jobs' run config is keyed by."""
+    if dbt.op is None or not dbt.op.name:
+        raise UserError(
+            f"the dbt component in orchestration/defs/{folder} names no op",
+            hint="give it `op: {name: dbt_build}` in its defs.yaml",
+        )
+    return dbt.op.name
+
+
 class AudienceSyncComponent(dg.Component, dg.Resolvable, dg.Model):
     """Every sync declared in ``syncs`` (a folder or file under the project
     root; default ``$ACTIVATIONS_SYNCS`` or ``syncs/``) as a plan and a
-    delivery asset downstream of its dbt audience."""
+    delivery asset downstream of its dbt audience, and a one-off campaign job."""
 
     syncs: str | None = None
     transform: str = "transform"  # the dbt component's folder under defs/
@@ -216,7 +252,12 @@ class AudienceSyncComponent(dg.Component, dg.Resolvable, dg.Model):
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         dbt = context.load_component(self.transform, DbtProjectComponent)
+        dbt_op = dbt_op_name(dbt, self.transform)
         assets: list[dg.AssetsDefinition] = []
+        jobs = []
         for spec in self.sync_specs(context.project_root):
-            assets.extend(build_sync_assets(spec, audience_key(dbt, spec)))
-        return dg.Definitions(assets=assets)
+            audience = audience_key(dbt, spec)
+            pair = build_sync_assets(spec, audience)
+            assets.extend(pair)
+            jobs.append(build_campaign_job(spec, audience, pair, dbt_op))
+        return dg.Definitions(assets=assets, jobs=jobs)

@@ -52,6 +52,18 @@ def refresh_condition(cadence: str, *, on_new_data: bool) -> dg.AutomationCondit
     ).with_label(label)
 
 
+def follow_condition(cadence: str | None) -> dg.AutomationCondition:
+    """Run after upstream. With a cadence: on each of its ticks, once every
+    upstream asset has been updated since that tick (``on_cron``), so a daily
+    sync of an hourly audience runs once a day and an hourly sync of a daily
+    audience waits for the audience. With none: at every upstream update (eager)."""
+    if cadence is None:
+        return dg.AutomationCondition.eager()
+    cron = cron_for(cadence)
+    label = cadence if cadence in CRONS else f"cron {cron}"
+    return dg.AutomationCondition.on_cron(cron).with_label(f"{label}, after upstream")
+
+
 def freshness_policy(cadence: str) -> dg.FreshnessPolicy:
     """Late after 1.5 h (fails after 2 h) for hourly, 25 h (26 h) for daily; a
     cron cadence is late once its tick passed with no refresh within 1 h."""

@@ -11,14 +11,9 @@ import pytest
 
 from activations.errors import UserError
 from activations.warehouse import dbt
-from activations.warehouse.raw_schema import RAW_TABLES, create_raw_schema_sql
+from activations.warehouse.raw_schema import RAW_SOURCES, RAW_TABLES, create_raw_schema_sql
 
-SOURCE_OF = {
-    "events": "app", "identifies": "app",
-    "customers": "shop", "orders": "shop", "order_items": "shop", "products": "shop",
-    "coupons": "shop", "consents": "shop",
-    "campaigns": "esp", "email_events": "esp",
-}  # fmt: skip
+SOURCE_OF = RAW_SOURCES  # raw table -> its dbt source
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from orchestration.defs.alerts.sensors import alert_on_run_failure
 from orchestration.defs.ingest.assets import ORDER_KEYS, ingest_raw
 from orchestration.defs.ingest.sensors import demo_ingest_schedule, drop_folder_sensor
-from orchestration.defs.resources import AlertWebhookResource, WarehouseResource
+from orchestration.lib.resources import AlertWebhookResource, WarehouseResource
 
 CDNOW_SAMPLE = (
     Path(__file__).resolve().parents[3] / "shared" / "datasets" / "cdnow" / "CDNOW_sample.txt"

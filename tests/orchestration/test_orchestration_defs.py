@@ -5,6 +5,7 @@ change to the graph show up in review (update: pytest --snapshot-update)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -14,8 +15,13 @@ import pytest
 
 from activations.errors import UserError
 from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-from activations.sync.specs import load_syncs
-from orchestration.components.audience_sync import sync_key, sync_plan_key
+from activations.sync.specs import SyncSpec, load_syncs
+from orchestration.components.audience_sync import (
+    campaign_job_name,
+    sync_condition,
+    sync_key,
+    sync_plan_key,
+)
 from orchestration.defs.ingest.assets import RAW_KEYS
 
 HOURLY_AUDIENCES = {"cart_abandoners", "browse_abandoners", "pending_payment"}
@@ -92,19 +98,76 @@ def test_everything_that_writes_the_warehouse_shares_one_pool(defs: dg.Definitio
     assert len(executable) > 10
     for assets_def in executable:
         assert assets_def.op.pool == WRITERS_POOL, assets_def.keys
-    job = defs.resolve_job_def("one_off_campaign")
-    assert {node.definition.pool for node in job.graph.nodes} == {WRITERS_POOL}
+    for spec in load_syncs():
+        job = defs.resolve_job_def(campaign_job_name(spec.name))
+        assert {node.definition.pool for node in job.graph.nodes} == {WRITERS_POOL}
 
 
 def test_jobs_schedules_and_sensors(defs: dg.Definitions) -> None:
     jobs = {job.name for job in defs.resolve_all_job_defs()}
-    assert {"one_off_campaign", "ingest_raw_data"} <= jobs
+    campaigns = {campaign_job_name(spec.name) for spec in load_syncs()}
+    assert {"ingest_raw_data", *campaigns} <= jobs
     assert {s.name for s in defs.schedules} == {"demo_ingest_schedule"}
     assert {s.name for s in defs.sensors} == {
         "activations_automation",
         "alert_on_run_failure",
         "drop_folder_sensor",
     }
+
+
+def test_campaign_jobs_rebuild_the_audience_through_the_dbt_step(
+    defs: dg.Definitions, asset_graph
+) -> None:
+    """One job per sync: the audience and the dbt models it reads (no raw
+    table: those are landed by ingest), then the sync's plan and delivery;
+    launched with as_of and force only."""
+    dbt_op = defs.resolve_assets_def(dg.AssetKey(["core", "customers"])).op.name
+    for spec in load_syncs():
+        audience = dg.AssetKey(["audiences", spec.audience_table])
+        job = defs.resolve_job_def(campaign_job_name(spec.name))
+        selected = set(job.asset_layer.executable_asset_keys)
+        upstream = dg.AssetSelection.assets(audience).upstream().resolve(asset_graph)
+        dbt_upstream = {key for key in upstream if "dbt" in asset_graph.get(key).kinds}
+        assert selected == {*dbt_upstream, sync_plan_key(spec.name), sync_key(spec.name)}
+        assert dg.AssetKey(["core", "customers"]) in selected
+        assert not {key for key in selected if asset_graph.get(key).group_name == "raw"}
+        assert {node.name for node in job.graph.nodes} == {
+            dbt_op,
+            f"sync_plan__{spec.name}",
+            f"sync__{spec.name}",
+        }
+        assert set(job.run_config_schema.config_type.fields) == {"as_of", "force"}
+
+
+def test_sync_assets_follow_the_declared_schedule(asset_graph) -> None:
+    for spec in load_syncs():
+        for key in (sync_plan_key(spec.name), sync_key(spec.name)):
+            label = asset_graph.get(key).automation_condition.get_label()
+            assert label == f"{spec.schedule}, after upstream", key.to_user_string()
+    declared = {"name": "x_klaviyo", "audience": "cart_abandoners", "provider": "klaviyo",
+                "destination": "x"}  # fmt: skip
+    cron = sync_condition(SyncSpec(**declared, schedule="30 7 * * 1"))
+    assert cron.get_label() == "cron 30 7 * * 1, after upstream"
+    assert sync_condition(SyncSpec(**declared, schedule=None)).get_label() == "eager"
+    with pytest.raises(UserError, match="sync 'x_klaviyo': cadence 'weekly-ish' is neither"):
+        sync_condition(SyncSpec(**declared, schedule="weekly-ish"))
+
+
+def test_components_import_nothing_from_defs() -> None:
+    """Components are reusable: they build on ``orchestration.lib`` and
+    ``activations``, never on the instances in ``orchestration/defs``."""
+    for path in sorted((PROJECT_ROOT / "orchestration" / "components").glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                package = {0: "", 1: "orchestration.components.", 2: "orchestration."}
+                names = [package[node.level] + (node.module or "")]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith("orchestration.defs"), f"{path.name}: imports {name}"
 
 
 def _spec_snapshot(asset_graph) -> dict:
@@ -125,14 +188,14 @@ def _spec_snapshot(asset_graph) -> dict:
 
 def test_snapshot_of_the_asset_graph(defs: dg.Definitions, asset_graph, snapshot) -> None:
     ingest = defs.resolve_job_def("ingest_raw_data")
-    campaign = defs.resolve_job_def("one_off_campaign")
+    campaigns = [defs.resolve_job_def(campaign_job_name(spec.name)) for spec in load_syncs()]
     graph = {
         "assets": _spec_snapshot(asset_graph),
         "jobs": {
             "ingest_raw_data": sorted(
                 k.to_user_string() for k in ingest.asset_layer.executable_asset_keys
             ),
-            "one_off_campaign": sorted(node.name for node in campaign.graph.nodes),
+            **{job.name: sorted(node.name for node in job.graph.nodes) for job in campaigns},
         },
         "schedules": {
             s.name: {"cron": s.cron_schedule, "job": s.job_name, "default": s.default_status.value}

@@ -9,9 +9,13 @@ import dagster as dg
 import pytest
 
 from activations.sync.specs import SyncSpec, get_sync
-from orchestration.components.audience_sync import build_sync_assets, sync_key, sync_plan_key
-from orchestration.defs.campaigns.jobs import one_off_campaign
-from orchestration.defs.resources import WarehouseResource
+from orchestration.components.audience_sync import (
+    build_sync_assets,
+    campaign_job_name,
+    sync_key,
+    sync_plan_key,
+)
+from orchestration.lib.resources import WarehouseResource
 
 SYNC = "dormant_customers_mailchimp"  # mirror mode: people leave the list with the audience
 
@@ -126,39 +130,60 @@ def test_blocking_guard_stops_a_sync_that_would_empty_most_of_the_list(
     assert _metadata(forced, sync_key(SYNC))["removed"] >= members - members // 10
 
 
-def test_one_off_campaign_rebuilds_the_segment_and_sends_it(
-    warehouse_copy, sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path
+def test_forced_campaign_sends_although_the_guard_trips(
+    defs: dg.Definitions, warehouse_copy, sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``force: true`` at launch: the guards check only warns, the delivery goes
+    ahead in the same run (the campaign job launched for plan and delivery only)."""
     monkeypatch.setenv("DUCKDB_PATH", str(warehouse_copy.path))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
-    config = {
-        "sync": SYNC,
-        "with_upstream": False,
-        "as_of": warehouse_copy.vars["as_of"],
-    }
-    result = one_off_campaign.execute_in_process(
-        run_config={"ops": {"rebuild_segment": {"config": config}}},
-        resources=_resources(warehouse_copy),
+    spec = get_sync(SYNC)
+    assert dg.materialize(_assets(spec), resources=_resources(warehouse_copy)).success
+    members = _confirmed(warehouse_copy, SYNC)
+    con = warehouse_copy.connect()
+    try:
+        con.execute("delete from audiences.dormant_customers")
+    finally:
+        con.close()
+    job = defs.resolve_job_def(campaign_job_name(SYNC))
+    result = job.execute_in_process(
+        run_config={"force": True}, asset_selection=[sync_plan_key(SYNC), sync_key(SYNC)]
     )
     assert result.success
-    keys = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert keys == {dg.AssetKey(["audiences", "dormant_customers"]), sync_key(SYNC)}
+    [guards] = [e for e in result.get_asset_check_evaluations() if e.check_name == "guards"]
+    assert not guards.passed
+    assert guards.severity == dg.AssetCheckSeverity.WARN
+    assert "forced" in (guards.description or "")
+    sent = _metadata(result, sync_key(SYNC))
+    assert sent["forced"] is True
+    assert sent["removed"] == members
+
+
+def test_one_off_campaign_rebuilds_the_audience_through_dbt_and_sends_it(
+    defs: dg.Definitions, warehouse_copy, sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """The campaign job's dbt step rebuilds the audience as of the launch
+    config's moment, then the sync plans and sends (here without the upstream
+    models, to keep the test short)."""
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_copy.path))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    con = warehouse_copy.connect()
+    try:
+        con.execute("delete from audiences.dormant_customers")
+    finally:
+        con.close()
+    audience = dg.AssetKey(["audiences", "dormant_customers"])
+    job = defs.resolve_job_def(campaign_job_name(SYNC))
+    result = job.execute_in_process(
+        run_config={"as_of": warehouse_copy.vars["as_of"]},
+        asset_selection=[audience, sync_plan_key(SYNC), sync_key(SYNC)],
+    )
+    assert result.success
+    keys = [e.asset_key for e in result.get_asset_materialization_events()]
+    assert keys == [audience, sync_plan_key(SYNC), sync_key(SYNC)]
     sent = _metadata(result, sync_key(SYNC))
     assert sent["sent"] == sent["confirmed"] > 0
+    assert sent["sendable"] > 0
     assert _mailchimp_writes(sandbox) > 0
-
-
-def test_one_off_campaign_names_an_unknown_sync(warehouse_copy) -> None:
-    result = one_off_campaign.execute_in_process(
-        run_config={"ops": {"rebuild_segment": {"config": {"sync": "no_such_sync"}}}},
-        resources=_resources(warehouse_copy),
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = result.get_step_failure_events()[0]
-    description = failure.step_failure_data.user_failure_data.description
-    assert "no sync named 'no_such_sync'" in description
-    assert SYNC in description  # the hint lists the declared syncs
 
 
 def test_dbt_assets_run_through_dagster_as_of_a_date(

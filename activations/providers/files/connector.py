@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from activations.contract.records import DeliveryReport, Limits, Outcome, ProviderSettings, Record
 from activations.errors import UserError
+from activations.providers.destinations import destination_problem
 
 MANIFEST = "manifest.json"
 
@@ -65,8 +66,6 @@ class FileProvider:
         return len(record.key) + len(record.email or "") + 16 * (len(record.fields) + 1)
 
     def _folder(self, destination: str) -> Path:
-        from activations.sync.specs import destination_problem
-
         problem = destination_problem("file", destination)
         if problem:  # declarations are checked when read; this guards direct callers
             raise UserError(f"file destination {problem}")

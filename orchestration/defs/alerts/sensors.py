@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from orchestration.defs.resources import AlertWebhookResource
+from orchestration.lib.resources import AlertWebhookResource
 
 MAX_ERROR_CHARS = 1500
 

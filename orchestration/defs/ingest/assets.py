@@ -19,28 +19,15 @@ import dagster as dg
 from activations.errors import UserError
 from activations.generator import generate
 from activations.imports import import_orders
-from activations.warehouse.raw_schema import RAW_TABLES
-from orchestration.defs.resources import WarehouseResource
+from activations.warehouse.raw_schema import RAW_SOURCES, RAW_TABLES
+from orchestration.lib.resources import WarehouseResource
 
-# the dbt source (models/staging/<source>/) each raw table belongs to
-SOURCE_OF_TABLE = {
-    "events": "app",
-    "identifies": "app",
-    "campaigns": "esp",
-    "email_events": "esp",
-    "customers": "shop",
-    "orders": "shop",
-    "order_items": "shop",
-    "products": "shop",
-    "consents": "shop",
-    "coupons": "shop",
-}
 # the tables an order-history import writes
 ORDER_TABLES = ("customers", "orders", "order_items", "products")
 
 
 def raw_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([SOURCE_OF_TABLE[table], table])
+    return dg.AssetKey([RAW_SOURCES[table], table])
 
 
 RAW_KEYS = [raw_key(table) for table in RAW_TABLES]
