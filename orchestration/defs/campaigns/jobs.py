@@ -13,6 +13,7 @@ sent through that sync's destination, mapping and guards.
 import dagster as dg
 
 from activations import engine
+from activations.clock import with_as_of
 from activations.dbt import run_dbt
 from activations.errors import UserError
 from activations.specs import SyncSpec, get_sync
@@ -25,7 +26,7 @@ class CampaignConfig(dg.Config):
     segment: str | None = None  # the dbt model to rebuild and send; default: the sync's audience
     with_upstream: bool = True  # rebuild what the segment reads too (dbt `+segment`)
     force: bool = False  # send although a guard trips
-    as_of: str | None = None  # dbt var as_of ("2026-06-30 12:00:00"); default now
+    as_of: str | None = None  # dbt var as_of ("2026-06-30 12:00:00", UTC); default now (UTC)
 
 
 def campaign_spec(config: CampaignConfig) -> SyncSpec:
@@ -41,7 +42,7 @@ def rebuild_segment(context: dg.OpExecutionContext, config: CampaignConfig) -> d
     try:
         spec = campaign_spec(config)
         selector = f"+{spec.audience_table}" if config.with_upstream else spec.audience_table
-        dbt_vars = {"as_of": config.as_of} if config.as_of else None
+        dbt_vars = with_as_of({"as_of": config.as_of})  # one as_of, fixed now
         result = run_dbt("build", select=[selector], vars=dbt_vars, quiet=True)
     except UserError as exc:
         raise dg.Failure(description=str(exc)) from None
