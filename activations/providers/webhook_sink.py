@@ -36,6 +36,9 @@ class Faults:
 def make_app(secret: str, log: Path, faults: Faults | None = None) -> FastAPI:
     app = FastAPI()
     faults = faults or Faults()
+    # the log exists from the start: empty means nothing was delivered (not "never ran")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
     lock = threading.Lock()
     state = {"requests": 0}
 
