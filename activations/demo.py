@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from activations import clock
 from activations.errors import UserError
 from activations.paths import PROJECT_ROOT, duckdb_path
 from activations.sandbox.env import declaration_env, targets
@@ -130,20 +131,31 @@ def demo_command(
     days: Annotated[int, typer.Option(min=7, help="days of history")] = 90,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same shop)")] = 42,
     port: Annotated[int, typer.Option(help="port of the ESP sandbox")] = 8765,
+    end: Annotated[
+        str | None,
+        typer.Option(help="end of the shop's history and the builds' as_of, ISO (UTC). "
+                     "Default: now, truncated to the hour"),
+    ] = None,
 ) -> None:
     """Generate a shop, build it, sync every audience to the ESP sandbox, render the dashboard."""
     from activations.dashboards.render import render_dashboard
     from activations.generator import generate
+    from activations.generator.timeline import resolve_end
 
     warehouse = duckdb_path()
+    # one clock for the demo: the shop ends here and both builds are as of it
+    shop_end = resolve_end(clock.parse_as_of(end, "--end") if end else None)
+    dbt_vars = clock.with_as_of({"as_of": shop_end})
     console.rule("[bold]1/5 generate a shop")
-    counts = generate(warehouse, customers=customers, days=days, seed=seed)
+    counts = generate(warehouse, customers=customers, days=days, seed=seed, end=shop_end)
     console.print(", ".join(f"{table} {n:,}" for table, n in counts.items()))
 
     console.rule("[bold]2/5 build the warehouse (dbt build: models, tests, unit tests)")
     with console.status("dbt build …"):
-        result = dbt.build(quiet=True)
-    console.print(f"dbt build passed: {sum(result.by_status().values())} nodes")
+        result = dbt.build(vars=dbt_vars, quiet=True)
+    console.print(
+        f"dbt build passed as of {dbt_vars['as_of']} UTC: {sum(result.by_status().values())} nodes"
+    )
 
     console.rule("[bold]3/5 sync every audience to the ESP sandbox")
     sandbox = start_sandbox(port)
@@ -156,14 +168,14 @@ def demo_command(
         if local:
             secret = secrets.token_hex(16)
             SINK_LOG.parent.mkdir(parents=True, exist_ok=True)
-            SINK_LOG.unlink(missing_ok=True)
+            SINK_LOG.unlink(missing_ok=True)  # the receiver starts it again, empty
             sink = stack.enter_context(SinkServer(secret, SINK_LOG))
             env.update(webhook_env(local, sink.url, secret))
         console.print(run_syncs(specs, env, warehouse))
 
     console.rule("[bold]4/5 measure (metric marts with the sync history, dashboard)")
     with console.status("dbt build of the metric marts …"):
-        dbt.build(select=["path:models/marts/metrics"], quiet=True)
+        dbt.build(select=["path:models/marts/metrics"], vars=dbt_vars, quiet=True)
     page = render_dashboard(warehouse, DASHBOARD)
 
     console.rule("[bold]5/5 what is where")

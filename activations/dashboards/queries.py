@@ -55,6 +55,7 @@ class DashboardData:
     chatbot_topics: list[Row]
     sync_health: list[Row] = field(default_factory=list)
     sync_health_available: bool = False
+    as_of: datetime | None = None  # the as_of (UTC) of the build of the metric marts
 
 
 def rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
@@ -83,6 +84,22 @@ def check_marts(con: Any, where: str) -> set[str]:
             hint="build them first: `activations build` (dbt build), or `make demo`",
         )
     return tables
+
+
+def built_as_of(
+    con: Any, schema: str = METRICS_SCHEMA, model: str = "program_revenue"
+) -> datetime | None:
+    """The as_of of the build that last built ``schema.model``, from the build
+    record the dbt project keeps (``activations.dbt_builds``); None if unrecorded."""
+    if "dbt_builds" not in existing_tables(con, "activations"):
+        return None
+    found = rows(
+        con,
+        "select as_of from activations.dbt_builds where schema_name = ? and model_name = ? "
+        "order by finished_at desc limit 1",
+        [schema, model],
+    )
+    return found[0]["as_of"] if found else None
 
 
 def _num(value: Any) -> float | int | None:
@@ -304,4 +321,5 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
         ),
         sync_health=sync_health,
         sync_health_available="sync_health" in tables,
+        as_of=built_as_of(con),
     )

@@ -24,7 +24,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-#: the signed webhook's documented headers (``activations.providers.webhook``): the
+#: the signed webhook's documented headers (``activations.providers.webhook.connector``): the
 #: receiver checks them on its own, as a customer's endpoint would
 SIGNATURE_HEADER = "X-Activations-Signature"
 TIMESTAMP_HEADER = "X-Activations-Timestamp"
@@ -47,6 +47,9 @@ class Faults:
 def make_app(secret: str, log: Path, faults: Faults | None = None) -> FastAPI:
     app = FastAPI()
     faults = faults or Faults()
+    # the log exists from the start: empty means nothing was delivered (not "never ran")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
     lock = threading.Lock()
     state = {"requests": 0}
 

@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from activations import clock
 from activations.paths import duckdb_path
 from activations.warehouse import dbt
-from activations.warehouse.counts import warehouse_counts
+from activations.warehouse.counts import last_build, warehouse_counts
 
 
 def build_command(
@@ -21,20 +22,27 @@ def build_command(
     ] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt exclusion")] = None,
     vars: Annotated[
-        str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. \"{as_of: '2026-06-30'}\"")
+        str | None,
+        typer.Option(
+            "--vars",
+            help="dbt vars as YAML, e.g. \"{as_of: '2026-06-30'}\" (UTC; default as_of: now, UTC)",
+        ),
     ] = None,
     target: Annotated[
         str | None,
         typer.Option("--target", help="profiles.yml output: duckdb (default) or postgres"),
     ] = None,
 ) -> None:
-    """Build the dbt project (models, seeds, data tests, unit tests) into the warehouse."""
-    result = dbt.build(
-        select=select or (), exclude=exclude or (), vars=dbt.parse_vars(vars), target=target
-    )
+    """Build the dbt project (models, seeds, data tests, unit tests) into the warehouse.
+
+    One as_of for the whole build: the given one (UTC), else now (UTC), fixed here."""
+    dbt_vars = clock.with_as_of(dbt.parse_vars(vars))
+    result = dbt.build(select=select or (), exclude=exclude or (), vars=dbt_vars, target=target)
     counts = result.by_status()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to do"
-    typer.secho(f"dbt build passed: {summary}", fg=typer.colors.GREEN)
+    typer.secho(
+        f"dbt build passed as of {dbt_vars['as_of']} UTC: {summary}", fg=typer.colors.GREEN
+    )
 
 
 def report_command(
@@ -44,17 +52,27 @@ def report_command(
 ) -> None:
     """Row counts of raw tables and core marts, and the size of every audience."""
     path = warehouse or duckdb_path()
-    table = Table(title=f"warehouse {path}")
+    build = last_build(path)
+    caption = (
+        f"last build: as of {build.as_of:%Y-%m-%d %H:%M:%S} UTC "
+        f"(dbt {build.command} of {build.models} models, {build.started_at:%Y-%m-%d %H:%M:%S}"
+        f" to {build.finished_at:%H:%M:%S} UTC)"
+        if build
+        else "no dbt build recorded yet"
+    )
+    table = Table(title=f"warehouse {path}", caption=caption)
     table.add_column("schema")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("sendable", justify="right")
+    table.add_column("as of (UTC)")
     for count in warehouse_counts(path):
         table.add_row(
             count.schema,
             count.table,
             "missing" if count.rows is None else f"{count.rows:,}",
             "" if count.sendable is None else f"{count.sendable:,}",
+            "" if count.as_of is None else f"{count.as_of:%Y-%m-%d %H:%M:%S}",
         )
     Console().print(table)
 

@@ -170,6 +170,10 @@ def _node_results(result: Any, model_paths: Mapping[str, str]) -> list[NodeResul
         if node is None:  # e.g. `ls` returns plain strings
             continue
         status = getattr(item, "status", "")
+        if str(getattr(node, "resource_type", "")) == "operation" and str(
+            getattr(status, "value", status)
+        ) not in FAILED_STATUSES:
+            continue  # on-run-start/end hooks (the build record): reported only when they fail
         tested = _tested_model(node)
         nodes.append(
             NodeResult(

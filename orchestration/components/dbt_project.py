@@ -11,8 +11,10 @@
 - freshness policy on every audience, from its cadence.
 
 Run config of the dbt step (launchpad, backfills, ``dg launch --config``):
-``as_of`` computes audiences and metrics as of another moment (the dbt var),
-``full_refresh`` rebuilds incremental models from scratch.
+``as_of`` computes audiences and metrics as of another moment (the dbt var,
+UTC), ``full_refresh`` rebuilds incremental models from scratch. Without it
+the step fixes ``as_of`` to now (UTC) when it starts: one build, one as_of,
+passed to dbt as a var and recorded by dbt in ``activations.dbt_builds``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject, DbtProjectComponent
 
+from activations.clock import with_as_of
+from activations.errors import UserError
 from orchestration.lib.cadence import freshness_policy, refresh_condition
 
 OWNERS = {
@@ -49,7 +53,7 @@ GROUP_CADENCE = {
 class DbtRunConfig(dg.Config):
     """Run config of the dbt step."""
 
-    as_of: str | None = None  # e.g. "2026-06-30 12:00:00"; default now (dbt var as_of)
+    as_of: str | None = None  # e.g. "2026-06-30 12:00:00" (UTC); default: now (UTC) at step start
     full_refresh: bool = False
 
 
@@ -71,8 +75,12 @@ class ActivationsDbtProjectComponent(DbtProjectComponent):
     def get_cli_args(self, context: dg.AssetExecutionContext) -> list[str]:
         args = list(super().get_cli_args(context))
         config = DbtRunConfig(**(context.op_execution_context.op_config or {}))
-        if config.as_of:
-            args += ["--vars", json.dumps({"as_of": config.as_of})]
+        try:
+            dbt_vars = with_as_of({"as_of": config.as_of})
+        except UserError as exc:
+            raise dg.Failure(description=f"run config of dbt_build: {exc}") from None
+        context.log.info(f"dbt build as of {dbt_vars['as_of']} UTC")
+        args += ["--vars", json.dumps(dbt_vars)]
         if config.full_refresh:
             args.append("--full-refresh")
         return args

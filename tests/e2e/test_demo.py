@@ -18,6 +18,8 @@ import pytest
 from activations.sync.specs import load_syncs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# the shop ends here, never at the wall clock's hour: same data on every run
+END = "2026-06-30T12:00"
 
 pytestmark = pytest.mark.slow
 
@@ -42,11 +44,13 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
     cli = [sys.executable, "-m", "activations.cli"]
     try:
         done = subprocess.run(
-            [*cli, "demo", "--customers", "600", "--days", "30", "--port", str(port)],
+            [*cli, "demo", "--customers", "600", "--days", "30", "--port", str(port),
+             "--end", END],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
         )
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
         assert "Look here next" in done.stdout
+        assert "as of 2026-06-30 12:00:00 UTC" in done.stdout  # both builds, one as_of
 
         con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
         try:
@@ -63,9 +67,10 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
 
         # the signed webhook's receiver holds exactly what the sync confirmed
         webhook = next(r for r in runs if r[1] == "webhook")
+        # (the receiver's log exists, empty when nothing was delivered)
         log = tmp_path / "out" / "webhook_received.jsonl"
         received = [json.loads(line) for line in log.read_text().splitlines() if line]
-        assert len(received) == webhook[4]
+        assert len(received) == webhook[4] > 0
 
         # the marketer's page shows every ESP destination that received people
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30).text

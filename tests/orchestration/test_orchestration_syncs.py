@@ -210,3 +210,26 @@ def test_dbt_assets_run_through_dagster_as_of_a_date(
     assert checks and all(c.passed for c in checks)
     rows = warehouse_copy.query("select count(*) from audiences.dormant_customers")[0][0]
     assert rows > 0
+    # the build's one as_of is recorded with it
+    recorded = warehouse_copy.query(
+        "select arg_max(as_of, finished_at) from activations.dbt_builds"
+        " where model_name = 'dormant_customers'"
+    )[0][0]
+    assert str(recorded) == warehouse_copy.vars["as_of"]
+
+
+def test_dbt_step_rejects_a_bad_as_of_before_dbt_runs(
+    defs: dg.Definitions, warehouse_copy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_copy.path))
+    key = dg.AssetKey(["audiences", "dormant_customers"])
+    result = dg.materialize(
+        [defs.resolve_assets_def(key)],
+        selection=[key],
+        run_config={"ops": {"dbt_build": {"config": {"as_of": "next tuesday"}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    description = failure.step_failure_data.user_failure_data.description
+    assert "as_of 'next tuesday' is not a date or a time" in description

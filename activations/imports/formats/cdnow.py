@@ -2,11 +2,15 @@
 
 Lines are ``customer_id date number_of_cds dollar_value`` separated by runs of
 spaces (the sample file has the sample id after the customer id); the master
-file has a header line. Each line is one purchase and becomes one order
-``cdnow-<customer>-<yyyymmdd>-<n>`` (n = its rank among that customer's lines
-of that day) with one item of product ``cdnow-cd``: quantity = number of CDs,
-line amount = dollar value. Zero-dollar lines are loaded and counted as
-``zero_value``: the reference summaries count them as purchase days.
+file has a header line. An order is one customer-day, as the dataset's
+authors define a transaction (Fader, Hardie & Lee: purchases of one day are one
+transaction): all lines of a customer on one day become one order
+``cdnow-<customer>-<yyyymmdd>``, each line one item of product ``cdnow-cd``
+(quantity = number of CDs, line amount = dollar value, item order = file
+order). So order counts, frequency and RFM scores count purchase days, and the
+published summary is reproduced from the orders table as it is. Zero-dollar
+lines are loaded and counted as ``zero_value``: the summaries count them as
+purchase days.
 """
 
 from __future__ import annotations
@@ -74,9 +78,8 @@ def lines_sql(path: Path) -> str:
         line as raw_line,
         case when not well_formed then 'malformed_line' end as reason,
         null as note,
-        customer || '-' || strftime(bought_at, '%Y%m%d') || '-' || row_number() over (
-            partition by customer, bought_at order by line_number
-        ) as order_key,
+        -- one order per customer-day (the CDNOW transaction); its lines are its items
+        customer || '-' || strftime(bought_at, '%Y%m%d') as order_key,
         cast(customer as varchar) as customer_key,
         bought_at as placed_at,
         'item' as kind,

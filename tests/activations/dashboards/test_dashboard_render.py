@@ -35,6 +35,8 @@ def test_period_and_freshness_are_stated(built_warehouse, page):
     fresh = page.ids["freshness"]["data-value"]
     assert fresh >= last_order.isoformat()
     assert fresh <= built_warehouse.as_of.isoformat()
+    # the as_of the metric marts were built for, from the build record
+    assert page.ids["as-of"]["data-value"] == built_warehouse.as_of.isoformat()
 
 
 def test_headline_numbers_equal_the_marts(built_warehouse, page):

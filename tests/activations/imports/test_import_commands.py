@@ -35,7 +35,9 @@ def test_import_prints_counts_and_is_idempotent(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "already imported" in again.stdout and "nothing added" in again.stdout
     con = duckdb.connect(str(warehouse), read_only=True)
-    assert con.execute("select count(*) from raw.orders").fetchall() == [(99,)]
+    # 99 lines loaded, on 96 customer-days: one order per customer-day
+    assert con.execute("select count(*) from raw.orders").fetchall() == [(96,)]
+    assert con.execute("select count(*) from raw.order_items").fetchall() == [(99,)]
     assert con.execute("select line_number, reason from raw.import_rejects").fetchall() == [
         (51, "negative_price")
     ]

@@ -479,3 +479,9 @@ def test_contact_policy_is_checked_before_anything_leaves(db, tmp_path: Path) ->
     assert "p00001" not in dest.members and len(dest.members) == 4
     assert report.plan is not None
     assert report.plan.skipped_reasons == {"contact policy: spam_complaint": 1}
+
+
+def test_webhook_receiver_log_exists_empty_when_nothing_was_delivered(sink) -> None:
+    """An empty log means "nothing delivered", not "the receiver never ran"."""
+    assert sink.log.exists()
+    assert sink.log.read_text() == "" and sink.received() == []
