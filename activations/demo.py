@@ -138,6 +138,8 @@ def demo_command(
     ] = None,
 ) -> None:
     """Generate a shop, build it, sync every audience to the ESP sandbox, render the dashboard."""
+    from activations.collect.client import send_sample
+    from activations.collect.server import collector_in_thread
     from activations.dashboards.render import render_dashboard
     from activations.generator import generate
     from activations.generator.timeline import resolve_end
@@ -149,6 +151,13 @@ def demo_command(
     console.rule("[bold]1/5 generate a shop")
     counts = generate(warehouse, customers=customers, days=days, seed=seed, end=shop_end)
     console.print(", ".join(f"{table} {n:,}" for table, n in counts.items()))
+    # live traffic too: the site's page views through the event collector (Segment API)
+    with collector_in_thread(str(warehouse)) as collector:
+        sent = send_sample(collector.url, collector.write_key, calls=200, seed=seed)
+    console.print(
+        f"event collector: {sent.acknowledged:,} page views sent as Segment calls "
+        "(POST /v1/batch) landed in raw.events"
+    )
 
     console.rule("[bold]2/5 build the warehouse (dbt build: models, tests, unit tests)")
     with console.status("dbt build …"):

@@ -51,6 +51,7 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
         assert "Look here next" in done.stdout
         assert "as of 2026-06-30 12:00:00 UTC" in done.stdout  # both builds, one as_of
+        assert "event collector: 200 page views" in done.stdout
 
         con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
         try:
@@ -58,8 +59,14 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
                 "select sync_name, provider, destination, status, confirmed, rejected"
                 " from activations.sync_runs"
             ).fetchall()
+            # the live page views went through the event collector (Segment calls)
+            collected = con.execute(
+                "select count(*) from raw.events where message_id like 'sample-%'"
+                " and event = 'Page Viewed'"
+            ).fetchone()[0]
         finally:
             con.close()
+        assert collected == 200
         # every declared sync ran once, including the signed webhook, and succeeded
         assert sorted(r[0] for r in runs) == sorted(s.name for s in load_syncs())
         assert {r[3] for r in runs} == {"succeeded"}, runs
