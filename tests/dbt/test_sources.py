@@ -18,6 +18,10 @@ SOURCE_OF = {
     "customers": "shop", "orders": "shop", "order_items": "shop", "products": "shop",
     "coupons": "shop", "consents": "shop",
     "campaigns": "esp", "email_events": "esp",
+    "members": "community", "posts": "community", "answers": "community",
+    "reactions": "community", "product_tests": "community",
+    "product_test_applications": "community", "product_test_results": "community",
+    "point_movements": "community",
 }  # fmt: skip
 
 

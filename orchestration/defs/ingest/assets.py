@@ -34,6 +34,14 @@ SOURCE_OF_TABLE = {
     "products": "shop",
     "consents": "shop",
     "coupons": "shop",
+    "members": "community",
+    "posts": "community",
+    "answers": "community",
+    "reactions": "community",
+    "product_tests": "community",
+    "product_test_applications": "community",
+    "product_test_results": "community",
+    "point_movements": "community",
 }
 # the tables an order-history import writes
 ORDER_TABLES = ("customers", "orders", "order_items", "products")
