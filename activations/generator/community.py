@@ -18,7 +18,7 @@ Who joins, and what joining does (the rest of the generator reads this):
   window have it from the start of the window;
 - content lands only inside the simulated window (like orders): a member who
   joined before it has their welcome points at ``joined_at`` and everything
-  else from the window's start. Reviews are mostly of products the member
+  else from the window's start. Reviews are often of products the member
   bought in the window, written a few days after the order;
 - product tests are the shop's (the same for every chunk): one opens every
   three weeks for 14 days, the last one still open at ``end``, so the

@@ -52,7 +52,8 @@ weeks as (
 
 moments as (
     select
-        cast({{ dbt.dateadd('day', 7, 'week_start') }} as {{ dbt.type_timestamp() }})
+        cast(                                    {{ dbt.dateadd('day', 7, 'week_start') }} as {{ dbt.type_timestamp() }}
+        )
             as scored_at
     from weeks
     where {{ dbt.dateadd('day', 7, 'week_start') }} < {{ as_of_ts() }}
@@ -66,11 +67,12 @@ scored as (
         contributions.member_id,
         count(distinct contributions.contribution_id) as contribution_count,
         count(reactions.target_id) as reactions_received,
-        sum(case when reactions.is_helpful then 1 else 0 end) as helpful_received
+        sum(case when reactions.is_helpful then 1 else 0 end)
+            as helpful_received
     from moments
     inner join contributions
         on
-            contributions.created_at <= moments.scored_at
+            moments.scored_at >= contributions.created_at
             and contributions.created_at
             > {{ dbt.dateadd('day', -1 * window_days, 'moments.scored_at') }}
     left join reactions
@@ -78,7 +80,7 @@ scored as (
             contributions.target_type = reactions.target_type
             and contributions.contribution_id = reactions.target_id
             and contributions.member_id != reactions.reacted_by
-            and reactions.reacted_at <= moments.scored_at
+            and moments.scored_at >= reactions.reacted_at
     group by moments.scored_at, contributions.member_id
 ),
 
@@ -96,7 +98,7 @@ grid as (
         coalesce(scored.helpful_received, 0) as helpful_received
     from moments
     inner join members
-        on members.joined_at <= moments.scored_at
+        on moments.scored_at >= members.joined_at
     left join scored
         on
             moments.scored_at = scored.scored_at
@@ -110,7 +112,8 @@ judged as (
         / nullif(grid.contribution_count, 0) as reactions_per_contribution,
         coalesce(
             grid.in_good_standing
-            and grid.contribution_count >= {{ var('community_ambassador_min_contributions') }}
+            and grid.contribution_count
+            >= {{ var('community_ambassador_min_contributions') }}
             and grid.reactions_received
             >= {{ var('community_ambassador_min_reactions_per_contribution') }}
             * grid.contribution_count,
@@ -126,14 +129,18 @@ select
     cast(contribution_count as integer) as contribution_count,
     cast(reactions_received as integer) as reactions_received,
     cast(helpful_received as integer) as helpful_received,
-    cast(reactions_per_contribution as decimal(12, 4)) as reactions_per_contribution,
+    cast(reactions_per_contribution as decimal(12, 4))
+        as reactions_per_contribution,
     qualifies,
     case
         when qualifies
             then row_number() over (
-                partition by scored_at, qualifies
-                order by reactions_received desc, contribution_count desc, member_id
-            )
+                    partition by scored_at, qualifies
+                    order by
+                        reactions_received desc,
+                        contribution_count desc,
+                        member_id asc
+                )
     end as ambassador_rank,
     scored_at = {{ as_of_ts() }} as is_current
 from judged

@@ -36,7 +36,10 @@ streaks as (
         on scored.member_id = last_miss.member_id
     where
         scored.qualifies
-        and (last_miss.missed_at is null or scored.scored_at > last_miss.missed_at)
+        and (
+            last_miss.missed_at is null
+            or scored.scored_at > last_miss.missed_at
+        )
     group by scored.member_id
 ),
 
@@ -56,7 +59,9 @@ ranked as (
         members.points_balance,
         row_number() over (
             partition by current_ambassadors.customer_id
-            order by current_ambassadors.ambassador_rank, current_ambassadors.member_id
+            order by
+                current_ambassadors.ambassador_rank,
+                current_ambassadors.member_id
         ) as person_rank
     from current_ambassadors
     inner join streaks

@@ -56,7 +56,7 @@ qualified as (
             as lapsed_at,
         row_number() over (
             partition by members.customer_id
-            order by recent_actions.action_count desc, members.member_id
+            order by recent_actions.action_count desc, members.member_id asc
         ) as person_rank
     from members
     inner join recent_actions
@@ -64,7 +64,8 @@ qualified as (
     left join last_orders
         on members.customer_id = last_orders.customer_id
     where
-        recent_actions.action_count >= {{ var('engaged_non_buyers_min_actions') }}
+        recent_actions.action_count
+        >= {{ var('engaged_non_buyers_min_actions') }}
         and (
             last_orders.last_order_at is null
             or last_orders.last_order_at
@@ -75,7 +76,9 @@ qualified as (
 select
     customer_id as person_id,
     case
-        when lapsed_at is not null and lapsed_at > first_action_at then lapsed_at
+        when
+            lapsed_at is not null and lapsed_at > first_action_at
+            then lapsed_at
         else first_action_at
     end as entered_at,
     member_id,

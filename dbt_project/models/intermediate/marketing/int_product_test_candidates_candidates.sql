@@ -110,15 +110,20 @@ ranked as (
         eligible.*,
         case
             when
-                applications_open_at >= first_review_at
-                and applications_open_at >= first_purchase_at
-                then applications_open_at
-            when first_review_at >= first_purchase_at then first_review_at
-            else first_purchase_at
+                eligible.applications_open_at >= eligible.first_review_at
+                and eligible.applications_open_at >= eligible.first_purchase_at
+                then eligible.applications_open_at
+            when
+                eligible.first_review_at >= eligible.first_purchase_at
+                then eligible.first_review_at
+            else eligible.first_purchase_at
         end as qualified_at,
         row_number() over (
-            partition by customer_id
-            order by applications_close_at, product_test_id, member_id
+            partition by eligible.customer_id
+            order by
+                eligible.applications_close_at,
+                eligible.product_test_id,
+                eligible.member_id
         ) as test_rank
     from eligible
 )

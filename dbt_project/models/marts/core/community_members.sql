@@ -44,8 +44,10 @@ contributed as (
     select
         member_id,
         sum(case when target_type = 'post' then 1 else 0 end) as posts,
-        sum(case when contribution_type = 'review' then 1 else 0 end) as reviews,
-        sum(case when contribution_type = 'answer' then 1 else 0 end) as answers,
+        sum(case when contribution_type = 'review' then 1 else 0 end)
+            as reviews,
+        sum(case when contribution_type = 'answer' then 1 else 0 end)
+            as answers,
         avg(cast(rating as double precision)) as average_review_rating
     from contributions
     group by member_id
@@ -67,8 +69,11 @@ received as (
 acted as (
     select
         member_id,
-        sum(case when action_type = 'reaction' then 1 else 0 end) as reactions_given,
-        sum(case when acted_at > {{ window_start }} then 1 else 0 end) as recent_actions,
+        sum(case when action_type = 'reaction' then 1 else 0 end)
+            as reactions_given,
+        sum(
+            case when acted_at > {{ window_start }} then 1 else 0 end
+        ) as recent_actions,
         max(acted_at) as last_active_at
     from actions
     group by member_id
@@ -95,15 +100,19 @@ select
     cast(coalesce(contributed.posts, 0) as integer) as posts,
     cast(coalesce(contributed.reviews, 0) as integer) as reviews,
     cast(coalesce(contributed.answers, 0) as integer) as answers,
-    cast(contributed.average_review_rating as decimal(6, 2)) as average_review_rating,
+    cast(contributed.average_review_rating as decimal(6, 2))
+        as average_review_rating,
     cast(coalesce(acted.reactions_given, 0) as integer) as reactions_given,
-    cast(coalesce(received.reactions_received, 0) as integer) as reactions_received,
+    cast(coalesce(received.reactions_received, 0) as integer)
+        as reactions_received,
     cast(coalesce(acted.recent_actions, 0) as integer) as recent_actions,
     acted.last_active_at,
     case
-        when coalesce(acted.recent_actions, 0) >= {{ var('community_very_active_min_actions') }}
+        when coalesce(acted.recent_actions, 0)
+            >= {{ var('community_very_active_min_actions') }}
             then 'very_active'
-        when coalesce(acted.recent_actions, 0) >= {{ var('community_active_min_actions') }}
+        when coalesce(acted.recent_actions, 0)
+            >= {{ var('community_active_min_actions') }}
             then 'active'
         when coalesce(acted.recent_actions, 0) >= 1 then 'occasional'
         else 'quiet'

@@ -33,10 +33,13 @@ weekly as (
         sum(case when action_type = 'review' then 1 else 0 end) as reviews,
         sum(case when action_type = 'question' then 1 else 0 end) as questions,
         sum(case when action_type = 'photo' then 1 else 0 end) as photos,
-        sum(case when action_type = 'discussion' then 1 else 0 end) as discussions,
+        sum(case when action_type = 'discussion' then 1 else 0 end)
+            as discussions,
         sum(case when action_type = 'answer' then 1 else 0 end) as answers,
         sum(case when action_type = 'reaction' then 1 else 0 end) as reactions,
-        sum(case when action_type = 'product_test_application' then 1 else 0 end)
+        sum(
+            case when action_type = 'product_test_application' then 1 else 0 end
+        )
             as product_test_applications,
         count(distinct member_id) as active_members
     from actions
@@ -55,7 +58,12 @@ ambassadors as (
 select
     weekly.week_start,
     cast(coalesce(joins.new_members, 0) as integer) as new_members,
-    cast(weekly.reviews + weekly.questions + weekly.photos + weekly.discussions as integer)
+    cast(
+        weekly.reviews
+        + weekly.questions
+        + weekly.photos
+        + weekly.discussions as integer
+    )
         as posts,
     cast(weekly.reviews as integer) as reviews,
     cast(weekly.questions as integer) as questions,
@@ -63,7 +71,8 @@ select
     cast(weekly.discussions as integer) as discussions,
     cast(weekly.answers as integer) as answers,
     cast(weekly.reactions as integer) as reactions,
-    cast(weekly.product_test_applications as integer) as product_test_applications,
+    cast(weekly.product_test_applications as integer)
+        as product_test_applications,
     cast(weekly.active_members as integer) as active_members,
     cast(ambassadors.members as integer) as members,
     cast(ambassadors.ambassadors as integer) as ambassadors
@@ -73,7 +82,9 @@ left join joins
 left join ambassadors
     on
         ambassadors.scored_at = case
-            when {{ dbt.dateadd('day', 7, 'weekly.week_start') }} > {{ as_of_ts() }}
+            when {{ dbt.dateadd('day', 7, 'weekly.week_start') }}
+                > {{ as_of_ts() }}
                 then {{ as_of_ts() }}
-            else cast({{ dbt.dateadd('day', 7, 'weekly.week_start') }} as {{ dbt.type_timestamp() }})
+            else cast(                                                {{ dbt.dateadd('day', 7, 'weekly.week_start') }} as {{ dbt.type_timestamp() }}
+                )
         end

@@ -42,7 +42,8 @@ weighted as (
         case
             when people.is_member then 1.0
             when strata.members > 0 and strata.non_members > 0
-                then cast(strata.members as double precision) / strata.non_members
+                then cast(strata.members as double precision)
+                    / strata.non_members
             else 0.0
         end as weight
     from people
@@ -88,7 +89,8 @@ values_by_group as (
         sum(case when is_matched then 1 else 0 end) as matched_people,
         sum(case when is_matched then 0 else 1 end) as unmatched_people,
         sum(case when is_matched then weight * y else 0 end)
-        / nullif(sum(case when is_matched then weight * x else 0 end), 0) as matched_value,
+        / nullif(sum(case when is_matched then weight * x else 0 end), 0)
+            as matched_value,
         sum(y) / nullif(sum(x), 0) as plain_value,
         sum(case when is_matched then weight * x else 0 end) as weighted_x
     from outcomes
@@ -104,7 +106,8 @@ variances as (
             * (outcomes.y - values_by_group.matched_value * outcomes.x)
             * (outcomes.y - values_by_group.matched_value * outcomes.x)
         )
-        / nullif(values_by_group.weighted_x * values_by_group.weighted_x, 0) as variance
+        / nullif(values_by_group.weighted_x * values_by_group.weighted_x, 0)
+            as variance
     from outcomes
     inner join values_by_group
         on
@@ -119,11 +122,17 @@ variances as (
 ),
 
 metrics as (
-    select 'open_rate' as metric, 1 as metric_order
+    select
+        'open_rate' as metric,
+        1 as metric_order
     union all
-    select 'basket_value' as metric, 2 as metric_order
+    select
+        'basket_value' as metric,
+        2 as metric_order
     union all
-    select 'purchase_frequency' as metric, 3 as metric_order
+    select
+        'purchase_frequency' as metric,
+        3 as metric_order
 ),
 
 compared as (
@@ -168,14 +177,18 @@ select
     cast(unmatched_members as integer) as unmatched_members,
     cast(member_value as decimal(18, 6)) as member_value,
     cast(non_member_value as decimal(18, 6)) as non_member_value,
-    cast(unmatched_non_member_value as decimal(18, 6)) as unmatched_non_member_value,
+    cast(unmatched_non_member_value as decimal(18, 6))
+        as unmatched_non_member_value,
     cast(ratio as decimal(18, 6)) as ratio,
     cast(ratio_low as decimal(18, 6)) as ratio_low,
     cast(ratio_high as decimal(18, 6)) as ratio_high,
     {{ var('community_comparison_window_days') }} as window_days,
     case
         when
-            members < 2 or matched_non_members < 2 or ratio is null or ratio <= 0
+            members < 2
+            or matched_non_members < 2
+            or ratio is null
+            or ratio <= 0
             or log_ratio_se is null
             then 'not enough data'
         when ratio_low > 1 then 'members higher'
