@@ -23,7 +23,8 @@ Who joins, and what joining does (the rest of the generator reads this):
 - product tests are the shop's (the same for every chunk): one opens every
   three weeks for 14 days, the last one still open at ``end``, so the
   product-test audience has a test to recruit for; applicants are selected at
-  the close (about a third), most selected testers report within weeks;
+  the close (about 40%, at least the most engaged applicant), most selected
+  testers report within two weeks;
 - points: 100 welcome, 20 per review, 10 per other post, 5 per answer, 50 per
   product-test report; some members redeem part of what they earned (never
   more than their balance).
@@ -50,13 +51,14 @@ from activations.raw_schema import RAW_SCHEMA, RAW_TABLES
 
 MEMBER_STATUSES = ("active", "banned", "left")
 POST_KINDS = ("review", "question", "photo", "discussion")
-# what a contribution is: posts of each kind, or an answer (the last code)
-CONTRIBUTION_WEIGHT = np.array([0.42, 0.14, 0.12, 0.10, 0.22])
-ANSWER = len(POST_KINDS)
+# what a post is (answers come per question: ANSWERS_PER_QUESTION on average)
+CONTRIBUTION_WEIGHT = np.array([0.5, 0.2, 0.16, 0.14])
+ANSWER = len(POST_KINDS)  # the kind code of an answer among contributions
+ANSWERS_PER_QUESTION = 1.3
 POINTS = {"welcome": 100, "review": 20, "post": 10, "answer": 5, "product_test": 50}
 REACTIONS = ("like", "helpful")
 APPLICATION_STATUSES = ("applied", "selected", "not_selected")
-# contributions and reactions per member-day at engagement 1 (the mean)
+# posts and reactions per member-day at engagement 1 (the mean)
 CONTRIBUTION_RATE = 0.045
 REACTION_RATE = 0.08
 OPEN_BOOST = 1.3
@@ -301,7 +303,6 @@ def simulate_community(
     kind = rng.choice(len(CONTRIBUTION_WEIGHT), len(author), p=CONTRIBUTION_WEIGHT)
 
     # reviews: mostly a product the person bought in the window, a few days after the order
-    is_post = kind < ANSWER
     product = np.full(len(author), -1, dtype=np.int64)
     fav = people.favourite_subcategories[author, rng.integers(0, 3, len(author))]
     sub_sorted = np.argsort(catalog.subcategory_index, kind="stable")
@@ -333,22 +334,32 @@ def simulate_community(
     banned = m.status[author] == 1
     removed = rng.random(len(author)) < np.where(banned, 0.3, 0.02)
 
-    posts = np.flatnonzero(is_post)
+    posts = np.arange(len(author))
     posts = posts[np.argsort(when[posts], kind="stable")]
     post_s = when[posts]
     post_kind = kind[posts]
 
-    # answers: to a question asked before, by someone else
-    answers = np.flatnonzero(~is_post)
+    # answers: each question gets a few, from other members (the engaged more often),
+    # within days, while the answerer is a member in good standing
     questions = np.flatnonzero(post_kind == 1)
-    target = _pick_before(rng, post_s[questions], np.ones(len(questions)), when[answers])
-    ok = target >= 0
-    answers, target = answers[ok], questions[target[ok]]
-    ok = author[posts][target] != author[answers]
-    answers, target = answers[ok], target[ok]
-    sort = np.argsort(when[answers], kind="stable")
-    answers, target = answers[sort], target[sort]
-    answer_s = when[answers]
+    n_answers = rng.poisson(ANSWERS_PER_QUESTION, len(questions))
+    target = np.repeat(questions, n_answers)
+    pool = m.engagement[member]
+    answer_author = (
+        rng.choice(member, len(target), p=pool / pool.sum())
+        if len(target) and pool.sum() > 0
+        else np.zeros(0, dtype=np.int64)
+    )
+    answer_s = post_s[target] + 600 + (rng.exponential(1.5, len(target)) * DAY).astype(np.int64)
+    slot = np.searchsorted(member, answer_author)
+    ok = (answer_author != author[posts][target]) & (answer_s < stop[slot])
+    ok &= answer_s >= start[slot]
+    target, answer_author, answer_s = target[ok], answer_author[ok], answer_s[ok]
+    sort = np.argsort(answer_s, kind="stable")
+    target, answer_author, answer_s = target[sort], answer_author[sort], answer_s[sort]
+    answers = np.arange(len(target))
+    answer_words = (rng.lognormal(3.3, 0.6, len(target)) + 3).astype(np.int64)
+    answer_removed = rng.random(len(target)) < np.where(m.status[answer_author] == 1, 0.3, 0.02)
     accepted = np.zeros(len(answers), dtype=bool)
     _, first_answer = np.unique(target, return_index=True)
     accepted[first_answer] = rng.random(len(first_answer)) < 0.4
@@ -358,8 +369,8 @@ def simulate_community(
     r_author = np.repeat(member, n_react)
     r_s = _moments(rng, timeline, np.repeat(start, n_react), np.repeat(stop, n_react))
     content_s = np.concatenate([post_s, answer_s])
-    content_author = np.concatenate([author[posts], author[answers]])
-    content_removed = np.concatenate([removed[posts], removed[answers]])
+    content_author = np.concatenate([author[posts], answer_author])
+    content_removed = np.concatenate([removed[posts], answer_removed])
     content_kind = np.concatenate([post_kind, np.full(len(answers), ANSWER)])
     order = np.argsort(content_s, kind="stable")
     weight = (0.05 + m.quality[content_author] ** 3) * np.where(content_kind == 3, 0.5, 1.0)
@@ -378,15 +389,19 @@ def simulate_community(
     t_test = np.tile(np.arange(len(tests)), len(member))
     t_start = np.maximum(np.repeat(start, len(tests)), tests.open_s[t_test])
     t_stop = np.minimum(np.repeat(stop, len(tests)), tests.close_s[t_test])
-    p_apply = np.clip(0.03 + 0.12 * np.minimum(m.engagement[t_member], 3.0), 0.0, 0.5)
+    p_apply = np.clip(0.05 + 0.15 * np.minimum(m.engagement[t_member], 3.0), 0.0, 0.6)
     applies = (t_start < t_stop) & (rng.random(len(t_member)) < p_apply)
     a_author, a_test = t_member[applies], t_test[applies]
     a_s = _moments(rng, timeline, t_start[applies], t_stop[applies])
     decided = tests.close_s[a_test] < timeline.end_s
-    selected = decided & (rng.random(len(a_author)) < 0.35)
+    selected = decided & (rng.random(len(a_author)) < 0.4)
+    # every decided test selects at least its most engaged applicant
+    by_test = np.lexsort((-m.engagement[a_author], a_test))
+    _, first = np.unique(a_test[by_test], return_index=True)
+    selected[by_test[first]] |= decided[by_test[first]]
     a_status = np.where(decided, np.where(selected, 1, 2), 0)
     decided_s = np.where(decided, tests.close_s[a_test] + 3600, NEVER)
-    res_s = tests.close_s[a_test] + (7 * DAY + rng.exponential(6 * DAY, len(a_author))).astype(
+    res_s = tests.close_s[a_test] + (5 * DAY + rng.exponential(4 * DAY, len(a_author))).astype(
         np.int64
     )
     reports = np.flatnonzero(
@@ -397,7 +412,7 @@ def simulate_community(
     res_words = (rng.lognormal(4.2, 0.5, len(reports)) + 10).astype(np.int64)
 
     # ---- points: welcome, content, reports; then some redeem part of what they earned
-    p_author = [member, author[posts], author[answers], a_author[reports]]
+    p_author = [member, author[posts], answer_author, a_author[reports]]
     p_points = [
         np.full(len(member), POINTS["welcome"]),
         np.where(post_kind == 0, POINTS["review"], POINTS["post"]),
@@ -417,7 +432,7 @@ def simulate_community(
         np.arange(len(reports)),
     ]  # fmt: skip
     p_s = [m.joined_s[member], post_s, answer_s, res_s[reports]]
-    keep_content = [np.ones(len(member), bool), ~removed[posts], ~removed[answers],
+    keep_content = [np.ones(len(member), bool), ~removed[posts], ~answer_removed,
                     np.ones(len(reports), bool)]  # fmt: skip
     cols = [
         np.concatenate([a[k] for a, k in zip(parts, keep_content, strict=True)])
@@ -445,11 +460,11 @@ def simulate_community(
         post_words=words[posts],
         post_removed=removed[posts],
         post_s=post_s,
-        answer_author=author[answers],
+        answer_author=answer_author,
         answer_post=target,
-        answer_words=words[answers],
+        answer_words=answer_words,
         answer_accepted=accepted,
-        answer_removed=removed[answers],
+        answer_removed=answer_removed,
         answer_s=answer_s,
         reaction_author=r_author,
         reaction_on_answer=on_answer,
