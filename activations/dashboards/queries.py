@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from activations.dashboards.community import COMMUNITY_MARTS, CommunityData, load_community
 from activations.errors import UserError
 
 METRICS_SCHEMA = "metrics"
@@ -24,8 +25,8 @@ REQUIRED_MARTS = (
     "coupon_performance",
     "chatbot_metrics",
 )
-#: marts the page shows when they are there
-OPTIONAL_MARTS = ("sync_health",)
+#: marts the page shows when they are there (the community section needs both of its marts)
+OPTIONAL_MARTS = ("sync_health", *COMMUNITY_MARTS)
 #: every metric mart the page reads: what its Dagster asset follows
 MARTS_READ = REQUIRED_MARTS + OPTIONAL_MARTS
 
@@ -56,6 +57,7 @@ class DashboardData:
     sync_health: list[Row] = field(default_factory=list)
     sync_health_available: bool = False
     as_of: datetime | None = None  # the as_of (UTC) of the build of the metric marts
+    community: CommunityData | None = None  # None: no community marts in the warehouse
 
 
 def rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
@@ -322,4 +324,5 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
         sync_health=sync_health,
         sync_health_available="sync_health" in tables,
         as_of=built_as_of(con),
+        community=load_community(con, tables),
     )

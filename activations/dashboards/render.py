@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from activations.dashboards import charts, formatting
+from activations.dashboards.community import community_charts, metric_label, metric_value
 from activations.dashboards.queries import DashboardData, load
 from activations.errors import UserError
 from activations.warehouse.connections import connect_duckdb
@@ -35,6 +36,8 @@ def _environment() -> Environment:
     )
     env.filters.update(
         raw=formatting.raw,
+        community_metric=metric_label,
+        community_value=metric_value,
         number=formatting.number,
         compact=formatting.compact,
         money=formatting.money,
@@ -148,6 +151,7 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
         )
         if sync_days
         else charts.empty("Sync health", "No sync has run yet", height=100),
+        **community_charts(data.community),
     }
 
 
@@ -164,6 +168,7 @@ def render_html(data: DashboardData, *, rendered_at: datetime | None = None) -> 
         "h": data.headline,
         "charts": build_charts(data),
         "legend": legend,
+        "community_colors": [charts.color(i) for i in range(5)],
         "currency": data.currency,
         "rendered_at": rendered_at or datetime.now(UTC).replace(tzinfo=None),
     }

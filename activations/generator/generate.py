@@ -11,6 +11,11 @@ import duckdb
 from activations.errors import UserError
 from activations.generator.campaigns import build_campaigns
 from activations.generator.catalog import build_catalog
+from activations.generator.community import (
+    build_product_tests,
+    write_community,
+    write_product_tests,
+)
 from activations.generator.simulate import simulate_chunk
 from activations.generator.timeline import Timeline, resolve_end
 from activations.generator.writer import Writer
@@ -118,6 +123,7 @@ def _generate(
     timeline = Timeline.build(end, days)
     catalog = build_catalog(seed)
     campaigns = build_campaigns(timeline)
+    product_tests = build_product_tests(seed, timeline, catalog)
     con.execute("begin transaction")
     try:
         for table in RAW_TABLES:
@@ -127,6 +133,7 @@ def _generate(
         writer = Writer(con, seed, catalog, campaigns)
         writer.write_catalog(timeline.end_s - 3600)
         writer.write_campaigns()
+        write_product_tests(con, product_tests, catalog)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -136,10 +143,16 @@ def _generate(
     done = 0
     for number, first in enumerate(range(0, customers, chunk)):
         n = min(chunk, customers - first)
-        frames = simulate_chunk(seed, number, first + 1, n, timeline, catalog, campaigns)
+        frames = simulate_chunk(
+            seed, number, first + 1, n, timeline, catalog, campaigns, product_tests
+        )
         con.execute("begin transaction")
         try:
             writer.write_chunk(frames)
+            if frames.community is not None:
+                write_community(
+                    con, number, frames.people, frames.community, catalog, len(product_tests)
+                )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

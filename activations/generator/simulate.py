@@ -13,6 +13,15 @@ import numpy as np
 
 from activations.generator.campaigns import FLOW_INDEX, Campaigns
 from activations.generator.catalog import Catalog
+from activations.generator.community import (
+    Community,
+    ProductTests,
+    community_rng,
+    enrol,
+    member_propensities,
+    member_visits,
+    simulate_community,
+)
 from activations.generator.consent import ConsentLog, Subscriptions, consent_log, subscribe
 from activations.generator.email import (
     COUPON_LOOKAHEAD_DAYS,
@@ -71,6 +80,7 @@ class Chunk:
     coupons: Coupons
     coupon_order: np.ndarray  # local order index that redeemed each coupon, or -1
     end_s: int  # the end of the history: nothing (not even a late receipt) happens after it
+    community: Community | None = None  # members and their content (generator.community)
 
 
 def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
@@ -250,11 +260,17 @@ def simulate_chunk(
     timeline: Timeline,
     catalog: Catalog,
     campaigns: Campaigns,
+    product_tests: ProductTests | None = None,
 ) -> Chunk:
     rng = chunk_rng(seed, chunk)
     people = build_people(rng, first_number, n, timeline, int(catalog.subcategory_index.max()) + 1)
+    # the community: who is a member, and what being one does to opening and buying
+    crng = community_rng(seed, chunk)
+    membership = enrol(crng, people, timeline)
+    people = member_propensities(crng, people, membership)
 
     sessions = organic_sessions(rng, people, timeline)
+    sessions = Sessions.concat([sessions, member_visits(crng, people, membership, timeline)])
     subs = subscribe(rng, people, sessions, timeline)
     lines = fill_carts(rng, sessions, people, catalog, 0)
     _truncate(sessions, lines, timeline)
@@ -311,6 +327,14 @@ def simulate_chunk(
     coupon_order[orders.coupon[used]] = used
 
     events = expand(rng, sessions, lines, people, catalog, per_lines, timeline)
+    community = (
+        None
+        if product_tests is None
+        else simulate_community(
+            crng, people, membership, product_tests, catalog, sessions, lines,
+            orders.session, orders.placed_s, timeline,
+        )
+    )  # fmt: skip
     identify_session, identify_s = logins(sessions, per_lines, timeline)
     return Chunk(
         number=chunk,
@@ -330,4 +354,5 @@ def simulate_chunk(
         coupons=coupons,
         coupon_order=coupon_order,
         end_s=timeline.end_s,
+        community=community,
     )

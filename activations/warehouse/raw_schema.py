@@ -125,6 +125,79 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("provider", "varchar"),  # braze | klaviyo | mailchimp | sendgrid | customerio | generator
         ("occurred_at", "timestamp"),
     ],
+    # brand community (source `community`): members, their content and loyalty points
+    "members": [
+        ("member_id", "varchar"),
+        ("customer_id", "varchar"),  # customers.customer_id; null for a member without an account
+        ("display_name", "varchar"),
+        ("status", "varchar"),  # active | banned | left
+        ("joined_at", "timestamp"),
+        ("updated_at", "timestamp"),  # last change to the row (status)
+    ],
+    "posts": [
+        ("post_id", "varchar"),
+        ("member_id", "varchar"),  # the author
+        ("kind", "varchar"),  # review | question | photo | discussion
+        ("product_id", "varchar"),  # products.product_id the post is about, or null
+        ("rating", "integer"),  # 1..5 stars, reviews only
+        ("title", "varchar"),
+        ("word_count", "integer"),
+        ("status", "varchar"),  # published | removed (by moderation)
+        ("created_at", "timestamp"),
+    ],
+    "answers": [
+        ("answer_id", "varchar"),
+        ("post_id", "varchar"),  # the question (posts.kind = question) answered
+        ("member_id", "varchar"),  # the author
+        ("word_count", "integer"),
+        ("is_accepted", "boolean"),  # marked as the answer by the asker
+        ("status", "varchar"),  # published | removed
+        ("created_at", "timestamp"),
+    ],
+    "reactions": [
+        ("reaction_id", "varchar"),
+        ("member_id", "varchar"),  # who reacted
+        ("target_type", "varchar"),  # post | answer
+        ("target_id", "varchar"),  # posts.post_id or answers.answer_id
+        ("reaction", "varchar"),  # like | helpful
+        ("created_at", "timestamp"),
+    ],
+    "product_tests": [
+        ("product_test_id", "varchar"),
+        ("product_id", "varchar"),  # the product being tested
+        ("title", "varchar"),
+        ("places", "integer"),  # how many testers are selected
+        ("applications_open_at", "timestamp"),
+        ("applications_close_at", "timestamp"),
+    ],
+    "product_test_applications": [
+        ("application_id", "varchar"),
+        ("product_test_id", "varchar"),
+        ("member_id", "varchar"),
+        ("status", "varchar"),  # applied | selected | not_selected
+        ("applied_at", "timestamp"),
+        ("decided_at", "timestamp"),  # null while applied
+    ],
+    "product_test_results": [
+        ("result_id", "varchar"),
+        ("application_id", "varchar"),  # the selected application
+        ("product_test_id", "varchar"),
+        ("member_id", "varchar"),
+        ("rating", "integer"),  # 1..5 stars
+        ("would_recommend", "boolean"),
+        ("word_count", "integer"),
+        ("submitted_at", "timestamp"),
+    ],
+    # loyalty points ledger: one row per movement; the balance is the sum up to a moment
+    "point_movements": [
+        ("movement_id", "varchar"),
+        ("member_id", "varchar"),
+        ("points", "integer"),  # earned > 0, redeemed or expired < 0
+        # welcome | post | review | answer | product_test | redemption
+        ("reason", "varchar"),
+        ("reference_id", "varchar"),  # the post, answer or test result that earned them, or null
+        ("occurred_at", "timestamp"),
+    ],
 }
 
 # Calls the event collector (activations/collect) refused, with the reason. Not a
@@ -146,6 +219,10 @@ RAW_SOURCES: dict[str, str] = {
     "events": "app", "identifies": "app", "campaigns": "esp", "email_events": "esp",
     "customers": "shop", "orders": "shop", "order_items": "shop", "products": "shop",
     "consents": "shop", "coupons": "shop",
+    "members": "community", "posts": "community", "answers": "community",
+    "reactions": "community", "product_tests": "community",
+    "product_test_applications": "community", "product_test_results": "community",
+    "point_movements": "community",
 }  # fmt: skip
 
 # What the JSON `properties` of each event carries (documentation and generator contract).

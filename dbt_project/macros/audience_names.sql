@@ -17,5 +17,8 @@
         'newsletter_prospects',
         'coupon_expiring',
         'category_buyers',
+        'community_ambassadors',
+        'product_test_candidates',
+        'engaged_non_buyers',
     ]) }}
 {%- endmacro %}

@@ -26,6 +26,9 @@ AUDIENCES = (
     "newsletter_prospects",
     "coupon_expiring",
     "category_buyers",
+    "community_ambassadors",
+    "product_test_candidates",
+    "engaged_non_buyers",
 )
 
 CONTRACT = [

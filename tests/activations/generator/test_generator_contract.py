@@ -33,6 +33,14 @@ KEYS = {
     "campaigns": "campaign_id",
     "coupons": "coupon_code",
     "email_events": "event_id",
+    "members": "member_id",
+    "posts": "post_id",
+    "answers": "answer_id",
+    "reactions": "reaction_id",
+    "product_tests": "product_test_id",
+    "product_test_applications": "application_id",
+    "product_test_results": "result_id",
+    "point_movements": "movement_id",
 }
 
 
