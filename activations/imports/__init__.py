@@ -6,6 +6,6 @@ Each format module (``formats/``) turns its file into the same table of *import
 lines* (see ``lines.LINE_COLUMNS``); ``loader.land`` does the rest for all formats.
 """
 
-from activations.imports.loader import FORMATS, ImportResult, import_orders
+from activations.imports.loader import FORMATS, ImportResult, import_customers, import_orders
 
-__all__ = ["FORMATS", "ImportResult", "import_orders"]
+__all__ = ["FORMATS", "ImportResult", "import_customers", "import_orders"]

@@ -1,4 +1,5 @@
-"""``activations import orders FILE --format online-retail|cdnow|csv``."""
+"""``activations import orders FILE --format online-retail|cdnow|csv`` and
+``activations import customers FILE --format csv --map ...``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from activations.imports.formats.csv_mapping import parse_map_option
-from activations.imports.loader import ImportResult, import_orders
+from activations.imports.loader import ImportResult, import_customers, import_orders
 
 import_app = typer.Typer(
     name="import", help="Import historical data into the raw tables.", no_args_is_help=True
@@ -74,6 +75,58 @@ def orders_command(
     print_result(result, Console())
 
 
+class CustomerFormat(StrEnum):
+    csv = "csv"
+
+
+@import_app.command("customers")
+def customers_command(
+    file: Annotated[Path, typer.Argument(help="the file of customers to import")],
+    format: Annotated[
+        CustomerFormat, typer.Option("--format", "-f", help="csv (with --map or --mapping)")
+    ] = CustomerFormat.csv,
+    warehouse: Annotated[
+        Path | None, typer.Option("--warehouse", help="DuckDB file (default: DUCKDB_PATH)")
+    ] = None,
+    map: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="field=column pairs, e.g. customer_id=Id,email=Email,created_at=Created,"
+            "consent_status=Newsletter,consent_date=NewsletterDate",
+        ),
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="a YAML mapping file")] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option("--date-format", help="strptime format of the dates (default: ISO 8601)"),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", help="id prefix (default: csv, as for orders)"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="import again even if this file was imported")
+    ] = False,
+) -> None:
+    """Load customers (with or without orders) into raw.customers, and their consent into
+    raw.consents with source 'import' (a double opt-in only with the date the file gives).
+
+    Lines that are not loaded go to raw.import_rejects with their reason and line number.
+    """
+    result = import_customers(
+        file,
+        format.value,
+        warehouse=warehouse,
+        mapping=parse_map_option(map) if map else None,
+        mapping_file=mapping,
+        namespace=namespace,
+        date_format=date_format,
+        force=force,
+    )
+    print_result(result, Console())
+
+
 def print_result(result: ImportResult, console: Console) -> None:
     if result.already_imported:
         console.print(
@@ -92,10 +145,14 @@ def print_result(result: ImportResult, console: Console) -> None:
         table.add_row(f"  {reason}", f"{n:,}")
     console.print(table)
     if not result.already_imported:
+        written = (
+            f"{result.customers:,} customers, {result.consents:,} consent rows"
+            if result.format.startswith("customers")
+            else f"{result.orders:,} orders, {result.customers:,} customers, "
+            f"{result.products:,} products"
+        )
         console.print(
-            f"{result.orders:,} orders, {result.customers:,} customers, "
-            f"{result.products:,} products written; rejects in raw.import_rejects "
-            f"(import_id {result.import_id})"
+            f"{written} written; rejects in raw.import_rejects (import_id {result.import_id})"
         )
 
 

@@ -1,4 +1,5 @@
-"""The import ledger: ``raw.imports`` (one row per import) and ``raw.import_rejects``,
+"""The import ledger: ``raw.imports`` (one row per import), ``raw.import_rejects``
+and ``raw.import_consents`` (where each imported consent row came from),
 and what makes an import idempotent (the same file, format and namespace again is
 found here and not imported twice)."""
 
@@ -31,6 +32,14 @@ IMPORT_TABLES: dict[str, list[tuple[str, str]]] = {
         ("raw_line", "varchar"),
         ("rejected_at", "timestamp"),
     ],
+    # where each consent row an import wrote (raw.consents, source 'import') came from
+    "import_consents": [
+        ("consent_id", "varchar"),
+        ("import_id", "varchar"),
+        ("source_file", "varchar"),
+        ("line_number", "bigint"),
+        ("stated_source", "varchar"),  # the consent source the file named (popup, checkout, ...)
+    ],
 }
 
 
@@ -48,6 +57,7 @@ class ImportResult:
     orders: int = 0
     customers: int = 0
     products: int = 0
+    consents: int = 0
     already_imported: bool = False
 
 

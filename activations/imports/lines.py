@@ -40,7 +40,21 @@ LINE_COLUMNS: list[tuple[str, str]] = [
     ("last_name", "varchar"),
     ("country", "varchar"),  # ISO 3166-1 alpha-2
     ("dedupe_key", "varchar"),  # equal keys = duplicate lines (null: never)
+    # customer imports (``activations import customers``); null in order imports
+    ("phone", "varchar"),
+    ("birth_date", "date"),
+    ("created_at", "timestamp"),  # UTC; order imports take the first order instead
+    ("consent_status", "varchar"),  # subscribed | unsubscribed | bounced | spam_complaint
+    ("consent_changed_at", "timestamp"),  # UTC: when the file says the consent changed
+    ("consent_source", "varchar"),  # where the file says the consent came from
+    ("double_opt_in_confirmed_at", "timestamp"),  # UTC; only when the file gives the date
 ]
+
+# the moments an import accepts: 0001-01-01 and 9999-12-31 are the placeholders of
+# exports ("no date"), not real orders or sign-ups; nothing happens in the future
+EARLIEST = "1970-01-01"
+EARLIEST_BIRTH_DATE = "1900-01-01"
+LATEST_SQL = "(cast(current_timestamp as timestamp) + interval 1 day)"
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class FormatSpec:
     category: str  # raw.products.category for its products: food | non-food
     subcategory: str | None = None
     load_zero_value: bool = False  # load zero-value lines (with a note) instead of rejecting
+    entity: str = "orders"  # what the file holds: orders (order lines) | customers
 
 
 # stage(con, path, spec) fills temp table import_lines from the file
@@ -64,10 +79,39 @@ def sql_literal(value: str) -> str:
 
 
 def create_lines(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
-    """Materialize a format's SELECT as ``import_lines`` with the canonical columns."""
-    cols = ",\n  ".join(f"cast({name} as {type_}) as {name}" for name, type_ in LINE_COLUMNS)
+    """Materialize a format's SELECT as ``import_lines`` with the canonical columns
+    (a column the SELECT does not have is null)."""
+    present = {row[0] for row in con.execute(f"describe select * from ({select_sql})").fetchall()}
+    cols = ",\n  ".join(
+        f"cast({name if name in present else 'null'} as {type_}) as {name}"
+        for name, type_ in LINE_COLUMNS
+    )
     con.execute(
         f"create or replace temp table import_lines as select\n  {cols}\nfrom ({select_sql})"
+    )
+
+
+# ISO 8601 with a time and an offset: '2024-01-05 10:00+05:00', '2024-01-05T10:00:00Z'
+OFFSET_PATTERN = (
+    r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+    r"\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)\s*$"
+)
+
+
+def utc_timestamp_sql(text: str, date_format: str | None) -> str:
+    """SQL: the text ``text`` as a UTC timestamp (naive), or null when it does not parse.
+
+    With an offset (``+05:00``, ``Z``, or ``%z`` in ``date_format``) the moment is
+    converted to UTC; without one the text is taken as UTC already. Never through
+    the session time zone.
+    """
+    if date_format:
+        parsed = f"try_strptime({text}, {sql_literal(date_format)})"
+        return f"timezone('UTC', {parsed})" if "%z" in date_format else parsed
+    return (
+        f"case when regexp_matches({text}, {sql_literal(OFFSET_PATTERN)}) "
+        f"then timezone('UTC', try_cast({text} as timestamptz)) "
+        f"else try_cast({text} as timestamp) end"
     )
 
 
@@ -82,11 +126,13 @@ def check_namespace(namespace: str) -> str:
 
 
 def file_kind(path: Path) -> str:
-    """'parquet', 'gzip' or 'text', from the first bytes of the file."""
+    """'parquet', 'gzip', 'zip' or 'text', from the first bytes of the file."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if head == b"PAR1":
         return "parquet"
     if head[:2] == b"\x1f\x8b":
         return "gzip"
+    if head == b"PK\x03\x04":
+        return "zip"
     return "text"

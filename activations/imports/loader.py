@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 
 from activations.errors import UserError
-from activations.imports.files import check_file, file_sha256
-from activations.imports.formats import FORMAT_MODULES, FORMATS
+from activations.imports.files import TextFacts, check_file, check_readable, file_sha256
+from activations.imports.formats import CUSTOMER_FORMAT_MODULES, FORMAT_MODULES, FORMATS
 from activations.imports.ledger import ImportResult, ensure_tables, previous_import
 from activations.imports.lines import FormatSpec, Stager
 from activations.imports.rules import apply_rules
@@ -39,7 +40,7 @@ from activations.imports.staging import stage_rows
 from activations.imports.write import write
 from activations.warehouse.connections import connect_duckdb
 
-__all__ = ["FORMATS", "ImportResult", "import_orders", "land"]
+__all__ = ["FORMATS", "ImportResult", "import_customers", "import_orders", "land"]
 
 # temporary tables an import creates on its connection (dropped when it ends)
 TEMP_TABLES = (
@@ -48,6 +49,7 @@ TEMP_TABLES = (
     "new_order_items",
     "new_customers",
     "new_products",
+    "new_consents",
     "csv_rows",
     "csv_errors",
     "csv_scans",
@@ -69,8 +71,10 @@ def land(
     stage: Stager,
     *,
     force: bool = False,
+    facts: TextFacts | None = None,
 ) -> ImportResult:
-    """Stage ``path`` with ``stage``, clean it, and write it to the raw tables."""
+    """Stage ``path`` with ``stage``, clean it, and write it to the raw tables.
+    ``facts`` (from ``files.check_readable``) let a truncated last line refuse the file."""
     con.execute("set enable_progress_bar = false")
     ensure_tables(con)
     sha = file_sha256(path)
@@ -79,23 +83,50 @@ def land(
         if previous is not None:
             return previous
     try:
-        return _land_new(con, path, spec, stage, sha)
+        return _land_new(con, path, spec, stage, sha, facts)
     finally:
         for table in TEMP_TABLES:
             con.execute(f"drop table if exists {table}")
 
 
+def _check_not_truncated(
+    con: duckdb.DuckDBPyConnection, path: Path, facts: TextFacts | None
+) -> None:
+    """A last line that is cut short (no line break after it, and not a whole record)
+    means the file was truncated: refuse it rather than load the part before."""
+    if facts is None or facts.ends_with_newline or facts.lines == 0:
+        return
+    (cut,) = con.execute(
+        "select count(*) from import_lines where line_number = ? and reason = 'malformed_line'",
+        [facts.lines],
+    ).fetchall()[0]
+    if cut:
+        raise UserError(
+            f"{path}: line {facts.lines} (the last) is cut short and has no line break: the "
+            "file looks truncated (the export, copy or download stopped early); nothing was "
+            "imported",
+            hint="export or download the file again; if the last line is complete, "
+            "end it with a line break",
+        )
+
+
 def _land_new(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec, stage: Stager, sha: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: FormatSpec,
+    stage: Stager,
+    sha: str,
+    facts: TextFacts | None = None,
 ) -> ImportResult:
     try:
         stage(con, path, spec)
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0]
         raise UserError(
-            f"{path}: cannot read it as {spec.format}: {first_line}",
+            f"{path}: cannot read it as {spec.format}: {first_line}; nothing was imported",
             hint="check --format (online-retail, cdnow or csv) and the file",
         ) from None
+    _check_not_truncated(con, path, facts)
     apply_rules(con, spec)
     stage_rows(con, spec)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -116,7 +147,7 @@ def _land_new(
     )
     sizes = [
         con.execute(f"select count(*) from {t}").fetchall()[0][0]
-        for t in ("new_orders", "new_customers", "new_products")
+        for t in ("new_orders", "new_customers", "new_products", "new_consents")
     ]
     return ImportResult(
         import_id=import_id,
@@ -131,6 +162,7 @@ def _land_new(
         orders=sizes[0],
         customers=sizes[1],
         products=sizes[2],
+        consents=sizes[3],
     )
 
 
@@ -153,12 +185,71 @@ def import_orders(
     and/or ``mapping_file`` naming its columns). Pass ``con`` to use an open
     connection, else ``warehouse`` (default: ``DUCKDB_PATH``) is opened.
     """
+    return _import(
+        FORMAT_MODULES,
+        path,
+        format,
+        warehouse=warehouse,
+        con=con,
+        mapping=mapping,
+        mapping_file=mapping_file,
+        namespace=namespace,
+        date_format=date_format,
+        force=force,
+    )
+
+
+def import_customers(
+    path: Path | str,
+    format: str = "csv",
+    *,
+    warehouse: Path | str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    mapping: dict[str, str] | None = None,
+    mapping_file: Path | str | None = None,
+    namespace: str | None = None,
+    date_format: str | None = None,
+    force: bool = False,
+) -> ImportResult:
+    """Import a file of customers (with or without orders) and their consent into
+    ``raw.customers`` and ``raw.consents`` (source ``import``); the same steps,
+    rejects, line numbers and ledger as ``import_orders``. ``format``: ``csv``."""
+    return _import(
+        CUSTOMER_FORMAT_MODULES,
+        path,
+        format,
+        warehouse=warehouse,
+        con=con,
+        mapping=mapping,
+        mapping_file=mapping_file,
+        namespace=namespace,
+        date_format=date_format,
+        force=force,
+    )
+
+
+def _import(
+    modules: dict[str, ModuleType],
+    path: Path | str,
+    format: str,
+    *,
+    warehouse: Path | str | None,
+    con: duckdb.DuckDBPyConnection | None,
+    mapping: dict[str, str] | None,
+    mapping_file: Path | str | None,
+    namespace: str | None,
+    date_format: str | None,
+    force: bool,
+) -> ImportResult:
     source = check_file(Path(path))
-    module = FORMAT_MODULES.get(format)
+    module = modules.get(format)
     if module is None:
         raise UserError(
-            f"unknown import format {format!r}", hint=f"use one of: {', '.join(FORMATS)}"
+            f"unknown import format {format!r}", hint=f"use one of: {', '.join(modules)}"
         )
+    # the whole file is read once before anything else: a truncated, binary or
+    # wrongly encoded file is refused here, naming its line, before any table is touched
+    facts = check_readable(source)
     spec, stage = module.plan(
         source,
         namespace,
@@ -171,9 +262,9 @@ def import_orders(
             f"--map, --mapping and --date-format apply to --format csv only, not {format}"
         )
     if con is not None:
-        return land(con, source, spec, stage, force=force)
+        return land(con, source, spec, stage, force=force, facts=facts)
     connection = connect_duckdb(warehouse)
     try:
-        return land(connection, source, spec, stage, force=force)
+        return land(connection, source, spec, stage, force=force, facts=facts)
     finally:
         connection.close()

@@ -1,6 +1,7 @@
 """The one transaction that writes an import: it replaces the orders and items
-whose ids the file holds, merges customers and products, and records the
-rejects and the ledger row (all or nothing)."""
+whose ids the file holds, merges customers and products, appends the consent
+rows it states (``raw.consents``, source ``import``), and records the rejects
+and the ledger row (all or nothing)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def write(
             update {raw}.customers as c set
                 created_at = least(c.created_at, n.created_at),
                 email = coalesce(n.email, c.email),
+                phone = coalesce(n.phone, c.phone),
                 first_name = coalesce(n.first_name, c.first_name),
                 last_name = coalesce(n.last_name, c.last_name),
+                birth_date = coalesce(n.birth_date, c.birth_date),
                 country = coalesce(n.country, c.country)
             from new_customers as n
             where c.customer_id = n.customer_id
@@ -71,6 +74,7 @@ def write(
                                        where product_id is not null)
             """
         )
+        _write_consents(con, import_id, source_file)
         # the rejects of a file are those of its latest import
         con.execute(
             f"""
@@ -98,3 +102,44 @@ def write(
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _write_consents(con: duckdb.DuckDBPyConnection, import_id: str, source_file: str) -> None:
+    """Append the consent rows the file states; one already in the log (same id:
+    same person, status and moments) is not added twice. A file corrected in place
+    (another status at the same moment) replaces the row its earlier import wrote."""
+    raw = RAW_SCHEMA
+    con.execute(
+        f"""
+        delete from {raw}.consents as c
+        where c.source = 'import'
+          and c.consent_id not in (select consent_id from new_consents)
+          and exists (
+              select 1 from new_consents as n
+              where n.customer_id = c.customer_id and n.changed_at = c.changed_at
+          )
+        """
+    )
+    con.execute(
+        f"""
+        insert into {raw}.consents (consent_id, customer_id, email, channel, status, source,
+                                    double_opt_in_confirmed_at, changed_at)
+        select consent_id, customer_id, email, channel, status, source,
+               double_opt_in_confirmed_at, changed_at
+        from new_consents
+        where consent_id not in (select consent_id from {raw}.consents
+                                 where consent_id is not null)
+        """
+    )
+    # where each imported consent row came from: the file, its line, the source it named
+    con.execute(
+        f"delete from {raw}.import_consents where consent_id in "
+        "(select consent_id from new_consents)"
+    )
+    con.execute(
+        f"""
+        insert into {raw}.import_consents
+        select consent_id, ?, ?, line_number, stated_source from new_consents
+        """,
+        [import_id, source_file],
+    )

@@ -18,13 +18,16 @@ read as text and converted here, so a bad value rejects its line (``bad_date``,
 of fields, an unclosed quote) rejects it as ``malformed_line``, instead of
 failing the import. The delimiter is the one of , ; tab | the header uses most
 (or ``delimiter:`` in the YAML file); quotes are ". Line numbers are file lines,
-header = line 1 (exact unless a quoted field spans lines). Timestamps are UTC.
+header = line 1 (exact unless a quoted field spans lines). Timestamps without an
+offset are taken as UTC; one with an offset (``+05:00``, ``Z``) is converted to UTC.
+A quantity must be a whole number (``2`` or ``2.0``): ``2.5`` is ``fractional_quantity``.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ from activations.imports.lines import (
     check_namespace,
     create_lines,
     file_kind,
+    utc_timestamp_sql,
 )
 from activations.imports.lines import sql_literal as lit
 
@@ -52,7 +56,6 @@ OPTIONAL = (
     "currency",
     "status",
 )
-FIELDS = REQUIRED + OPTIONAL
 
 # status values of a completed order; cancelled/refunded ones are rejected with their reason
 COMPLETED_STATUSES = ("paid", "shipped", "completed", "complete", "delivered", "fulfilled")
@@ -61,17 +64,37 @@ RETURNED_STATUSES = ("refunded", "returned", "return", "refund")
 SETTINGS = ("namespace", "date_format", "currency", "delimiter", "columns")
 DELIMITERS = (",", ";", "\t", "|")
 
+# lines_sql(columns, header, date_format) -> the SELECT of import_lines
+LinesSql = Callable[[dict[str, str], list[str], "str | None"], str]
+
+
+@dataclass(frozen=True)
+class CsvKind:
+    """What a mapped CSV holds: its fields and how its rows become import lines.
+    Order lines here (``ORDERS``); customers in ``customers_csv.CUSTOMERS``."""
+
+    format: str  # the ledger's format name
+    entity: str  # FormatSpec.entity
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    lines_sql: LinesSql
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
 
 @dataclass(frozen=True)
 class CsvPlan:
     spec: FormatSpec
+    kind: CsvKind
     columns: dict[str, str]  # our field -> CSV column
     dialect: Dialect
     date_format: str | None
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, spec: FormatSpec) -> None:
         read_rows(con, path, self.dialect)
-        create_lines(con, lines_sql(self.columns, self.dialect.columns, self.date_format))
+        create_lines(con, self.kind.lines_sql(self.columns, self.dialect.columns, self.date_format))
 
 
 def parse_map_option(text: str) -> dict[str, str]:
@@ -144,8 +167,11 @@ def resolve(
     mapping_file: Path | None,
     namespace: str | None,
     date_format: str | None,
+    kind: CsvKind | None = None,
 ) -> CsvPlan:
-    """Check the mapping against our fields and the file's header."""
+    """Check the mapping against our fields (``kind``'s, default order lines) and the
+    file's header."""
+    kind = kind or ORDERS
     if file_kind(path) == "parquet":
         raise UserError(
             f"{path} is a Parquet file, not a CSV",
@@ -160,13 +186,13 @@ def resolve(
         )
         or "--map"
     )
-    unknown = [f for f in columns if f not in FIELDS]
+    unknown = [f for f in columns if f not in kind.fields]
     if unknown:
         raise UserError(
             f"{source}: unknown field(s) {', '.join(unknown)} in the mapping for {path.name}",
-            hint=f"fields are {', '.join(FIELDS)}",
+            hint=f"fields are {', '.join(kind.fields)}",
         )
-    missing = [f for f in REQUIRED if f not in columns]
+    missing = [f for f in kind.required if f not in columns]
     if missing:
         raise UserError(
             f"{source}: no column given for required field(s) {', '.join(missing)} "
@@ -183,13 +209,15 @@ def resolve(
             hint=f"its columns are: {', '.join(found)}",
         )
     spec = FormatSpec(
-        format="csv",
+        format=kind.format,
         namespace=check_namespace(namespace or settings.get("namespace") or "csv"),
         currency=str(settings.get("currency") or "EUR").upper(),
         category="non-food",
+        entity=kind.entity,
     )
     return CsvPlan(
         spec=spec,
+        kind=kind,
         columns=columns,
         dialect=dialect,
         date_format=date_format or settings.get("date_format"),
@@ -219,7 +247,7 @@ def _ident(column: str) -> str:
     return 'src."' + column.replace('"', '""') + '"'
 
 
-def _col(columns: dict[str, str], field: str) -> str:
+def col(columns: dict[str, str], field: str) -> str:
     """The trimmed text of a mapped column, or null."""
     if field not in columns:
         return "cast(null as varchar)"
@@ -246,22 +274,14 @@ def read_rows(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect) -> N
         raise UserError(f"{path}: cannot read it as CSV: {str(exc).splitlines()[0]}") from None
 
 
-def lines_sql(columns: dict[str, str], header: list[str], date_format: str | None) -> str:
-    c = {f: _col(columns, f) for f in FIELDS}
-    row = "to_json({" + ", ".join(f"{lit(h)}: {_ident(h)}" for h in header) + "})"
-    placed = (
-        f"try_strptime({c['placed_at']}, {lit(date_format)})"
-        if date_format
-        else f"try_cast({c['placed_at']} as timestamp)"
-    )
-    quantity = f"try_cast({c['quantity']} as integer)"
-    price = f"try_cast({c['unit_price']} as decimal(12, 2))"
-    status = f"lower({c['status']})"
-    statuses = ", ".join(lit(s) for s in COMPLETED_STATUSES)
-    # a numeric id exported from a spreadsheet often comes as '17850.0'
-    customer = f"regexp_replace({c['customer_id']}, '^([0-9]+)\\.0+$', '\\1')"
-    return f"""
-    with bad_lines as (
+def row_json(header: list[str]) -> str:
+    """SQL: the record as a JSON object of its columns (the rejects' ``raw_line``)."""
+    return "cast(to_json({" + ", ".join(f"{lit(h)}: {_ident(h)}" for h in header) + "}) as varchar)"
+
+
+# the parsed records with their file line (``src``), and the unparsable ones
+SOURCE_CTES = """
+    bad_lines as (
         select line, min(csv_line) as csv_line from csv_errors group by line
     ),
     -- the file lines of the parsed records: every data line but the unparsable ones
@@ -277,12 +297,47 @@ def lines_sql(columns: dict[str, str], header: list[str], date_format: str | Non
     src as (
         select good_lines.line as _file_line, csv_rows.*
         from csv_rows join good_lines using (ordinality)
+    )"""
+
+MALFORMED_LINES = """
+    select
+        line as line_number,
+        csv_line as raw_line,
+        'malformed_line' as reason
+    from bad_lines"""
+
+# a whole number: '2', '+2', '2.0' (a spreadsheet's '2.0'), not '2.5'
+WHOLE_NUMBER = r"^\s*[+-]?[0-9]+(\.0*)?\s*$"
+DECIMAL_NUMBER = r"^\s*[+-]?[0-9]*\.[0-9]+\s*$"
+
+
+def whole_number_sql(text: str) -> str:
+    """SQL: ``text`` as an integer when it is a whole number, else null."""
+    return (
+        f"case when regexp_matches({text}, {lit(WHOLE_NUMBER)}) "
+        f"then try_cast(try_cast({text} as decimal(38, 6)) as integer) end"
     )
+
+
+def lines_sql(columns: dict[str, str], header: list[str], date_format: str | None) -> str:
+    c = {f: col(columns, f) for f in ORDERS.fields}
+    row = row_json(header)
+    placed = utc_timestamp_sql(c["placed_at"], date_format)
+    quantity = whole_number_sql(c["quantity"])
+    price = f"try_cast({c['unit_price']} as decimal(12, 2))"
+    status = f"lower({c['status']})"
+    statuses = ", ".join(lit(s) for s in COMPLETED_STATUSES)
+    # a numeric id exported from a spreadsheet often comes as '17850.0'
+    customer = f"regexp_replace({c['customer_id']}, '^([0-9]+)\\.0+$', '\\1')"
+    return f"""
+    with {SOURCE_CTES}
     select
         _file_line as line_number,
-        cast({row} as varchar) as raw_line,
+        {row} as raw_line,
         case
             when {c["placed_at"]} is not null and {placed} is null then 'bad_date'
+            when {quantity} is null and regexp_matches({c["quantity"]}, {lit(DECIMAL_NUMBER)})
+                then 'fractional_quantity'
             when {c["quantity"]} is not null and {quantity} is null then 'bad_quantity'
             when {c["unit_price"]} is not null and {price} is null then 'bad_price'
             when {status} in ({", ".join(lit(s) for s in CANCELLED_STATUSES)})
@@ -306,13 +361,13 @@ def lines_sql(columns: dict[str, str], header: list[str], date_format: str | Non
         {c["first_name"]} as first_name,
         {c["last_name"]} as last_name,
         case when length({c["country"]}) = 2 then upper({c["country"]}) end as country,
-        cast({row} as varchar) as dedupe_key
+        {row} as dedupe_key
     from src
     union all by name
-    select
-        line as line_number,
-        csv_line as raw_line,
-        'malformed_line' as reason,
-        'item' as kind
-    from bad_lines
+    {MALFORMED_LINES}
     """
+
+
+ORDERS = CsvKind(
+    format="csv", entity="orders", required=REQUIRED, optional=OPTIONAL, lines_sql=lines_sql
+)

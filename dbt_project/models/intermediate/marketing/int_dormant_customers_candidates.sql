@@ -2,16 +2,39 @@
 -- order total fall in a cell of seeds/dormant_coupon_matrix (min inclusive, max
 -- exclusive, empty max = open). The cell gives the coupon value. entered_at =
 -- the moment they entered their recency bucket (last order + min_days days).
+-- A customer with no completed order (an imported customer without orders, an
+-- account that never bought) has been inactive since their creation: recency
+-- counts from created_at, with an empty basket (0) and no last_order_at.
 
 with
 
-summaries as (
+buyers as (
     select
         customer_id,
         last_order_at,
+        last_order_at as inactive_since,
         recency_days,
         average_order_value
     from {{ ref('int_customer_orders_summarized') }}
+),
+
+never_bought as (
+    select
+        customer_id,
+        cast(null as {{ dbt.type_timestamp() }}) as last_order_at,
+        created_at as inactive_since,
+        {{ dbt.datediff('cast(created_at as date)', as_of_date(), 'day') }} as recency_days,
+        cast(0 as decimal(12, 2)) as average_order_value
+    from {{ ref('customers') }}
+    where
+        created_at <= {{ as_of_ts() }}
+        and customer_id not in (select buyers.customer_id from buyers)
+),
+
+summaries as (
+    select * from buyers
+    union all
+    select * from never_bought
 ),
 
 matrix as (
@@ -48,7 +71,7 @@ placed as (
 
 select
     customer_id as person_id,
-    {{ dbt.dateadd('day', 'min_days', 'cast(cast(last_order_at as date) as ' ~ dbt.type_timestamp() ~ ')') }}
+    {{ dbt.dateadd('day', 'min_days', 'cast(cast(inactive_since as date) as ' ~ dbt.type_timestamp() ~ ')') }}
         as entered_at,
     recency_bucket,
     basket_bucket,
