@@ -11,7 +11,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo sandbox-stop test dev lint bench clean
+.PHONY: install demo sandbox-stop test dev lint bench clean data
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,6 +42,11 @@ dev: install
 lint: install
 	ruff check activations orchestration tests benchmarks
 	cd dbt_project && sqlfluff lint models
+
+# the full public datasets (CDNOW, UCI Online Retail) for the tests that need them,
+# downloaded from their upstream publications and checked against SHA-256 (network needed)
+data:
+	$(PYTHON) tests/fetch_datasets.py
 
 bench: install
 	$(MAKE) -C benchmarks

@@ -10,6 +10,7 @@ Prints the median wall time of each step and the process's peak memory.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import resource
 import statistics
@@ -22,7 +23,12 @@ import duckdb
 from activations.imports import ImportResult, import_orders
 from activations.paths import PROJECT_ROOT
 
-DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+# the full datasets: the tests' one setting (tests/dataset_paths.py; `make data` fetches them)
+DATASETS = Path(
+    os.environ.get("ACTIVATIONS_DATASETS")
+    or next((p for p in (PROJECT_ROOT / ".datasets",) if p.is_dir()),
+            PROJECT_ROOT.parent / "shared" / "datasets")
+)
 FILES = {
     "online-retail": DATASETS / "uci-online-retail" / "online_retail.parquet",
     "cdnow": DATASETS / "cdnow" / "CDNOW_master.txt",

@@ -12,7 +12,7 @@ skipped, so pulling or receiving the same thing twice adds nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,57 +59,70 @@ def land(conn: Any, signals: Iterable[Signal], *, schema: str = RAW_SCHEMA) -> L
     """Append new signals to ``raw.consents`` and ``raw.email_events``; rows already
     landed (same id) are skipped. Creates the raw tables when missing. ``conn`` is a
     DuckDB or PostgreSQL (psycopg) connection."""
-    signals = [s for s in signals if s.email and s.email.strip()]
-    report = Landed(seen=len(signals))
-    if not signals:
-        return report
+    return land_many(conn, [list(signals)], schema=schema)[0]
+
+
+def land_many(
+    conn: Any, deliveries: Sequence[Iterable[Signal]], *, schema: str = RAW_SCHEMA
+) -> list[Landed]:
+    """``land`` for several deliveries at once, in one transaction (the receiver's
+    burst path): one report per delivery, a row new to the warehouse counted for the
+    first delivery that carries it."""
+    batches = [[s for s in signals if s.email and s.email.strip()] for signals in deliveries]
+    reports = [Landed(seen=len(signals)) for signals in batches]
+    if not any(batches):
+        return reports
     db = Db.wrap(conn)
     for statement in create_raw_schema_sql(schema):
         db.execute(statement)
-    customers = _customer_ids(db, schema, {_normal(s.email) for s in signals})
-    consent_rows = {}
-    event_rows = {}
-    for s in signals:
-        email = _normal(s.email)
-        customer = customers.get(email)
-        status = s.consent_status
-        if status is not None:
-            consent_rows[consent_id(s)] = (
-                consent_id(s),
+    customers = _customer_ids(db, schema, {_normal(s.email) for b in batches for s in b})
+    consent_rows: dict[str, tuple] = {}
+    event_rows: dict[str, tuple] = {}
+    consent_owner: dict[str, int] = {}
+    event_owner: dict[str, int] = {}
+    for index, signals in enumerate(batches):
+        for s in signals:
+            email = _normal(s.email)
+            customer = customers.get(email)
+            if s.consent_status is not None:
+                key = consent_id(s)
+                consent_owner.setdefault(key, index)
+                consent_rows[key] = (
+                    key, customer, email, "email", s.consent_status, "esp", None, s.occurred_at
+                )
+            key = email_event_id(s)
+            event_owner.setdefault(key, index)
+            event_rows[key] = (
+                key,
+                s.message_id,
                 customer,
                 email,
-                "email",
-                status,
-                "esp",
+                s.campaign_id,
                 None,
+                s.kind,
+                (s.bounce_type or "hard") if s.kind == "bounced" else None,
+                s.url if s.kind == "clicked" else None,
+                s.provider,
                 s.occurred_at,
             )
-        event_rows[email_event_id(s)] = (
-            email_event_id(s),
-            s.message_id,
-            customer,
-            email,
-            s.campaign_id,
-            None,
-            s.kind,
-            (s.bounce_type or "hard") if s.kind == "bounced" else None,
-            s.url if s.kind == "clicked" else None,
-            s.provider,
-            s.occurred_at,
-        )
     with db.transaction():
-        report.consents = _insert_new(
+        new_consents = _insert_new(
             db, f"{schema}.consents", "consent_id", list(consent_rows.values())
         )
-        report.email_events = _insert_new(
+        new_events = _insert_new(
             db, f"{schema}.email_events", "event_id", list(event_rows.values())
         )
-    return report
+    for key in new_consents:
+        reports[consent_owner[key]].consents += 1
+    for key in new_events:
+        reports[event_owner[key]].email_events += 1
+    return reports
 
 
-def _insert_new(db: Db, table: str, key: str, rows: list[tuple]) -> int:
+def _insert_new(db: Db, table: str, key: str, rows: list[tuple]) -> list[str]:
+    """Insert the rows whose id is not in ``table`` yet; their ids."""
     if not rows:
-        return 0
+        return []
     ids = [r[0] for r in rows]
     placeholders = ",".join("?" for _ in ids)
     existing = {
@@ -119,7 +132,7 @@ def _insert_new(db: Db, table: str, key: str, rows: list[tuple]) -> int:
     if new:
         marks = ",".join("?" for _ in new[0])
         db.executemany(f"insert into {table} values ({marks})", new)
-    return len(new)
+    return [r[0] for r in new]
 
 
 def _customer_ids(db: Db, schema: str, emails: set[str]) -> dict[str, str]:

@@ -47,21 +47,30 @@ def utc_naive(value: dt.datetime) -> dt.datetime:
 
 
 def parse_time(value: object) -> dt.datetime | None:
-    """An ESP timestamp (epoch seconds or ms, ISO 8601, ``YYYY-MM-DD HH:MM:SS``) as naive UTC."""
+    """An ESP timestamp (epoch seconds or ms, ISO 8601, ``YYYY-MM-DD HH:MM:SS``) as naive UTC;
+    ``None`` when it does not read as a time, ``ValueError`` when it is a number no
+    calendar holds (``1e30``)."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
         return utc_naive(value)
+    if isinstance(value, bool):
+        return None
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        number = float(value)
-        if number > 1e12:
-            number /= 1000.0
-        return utc_naive(dt.datetime.fromtimestamp(number, dt.UTC))
+        try:
+            number = float(value)
+            if number > 1e12:
+                number /= 1000.0
+            return utc_naive(dt.datetime.fromtimestamp(number, dt.UTC))
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"time {str(value)[:40]!r} is out of range") from None
     text = str(value).strip().replace("Z", "+00:00")
     try:
         return utc_naive(dt.datetime.fromisoformat(text))
     except ValueError:
         return None
+    except OverflowError:
+        raise ValueError(f"time {text[:40]!r} is out of range") from None
 
 
 def first_time(*values: object) -> dt.datetime:
@@ -77,8 +86,12 @@ def first_time(*values: object) -> dt.datetime:
 def json_body(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ValueError(f"body is not JSON ({exc.msg} at character {exc.pos})") from None
+    except UnicodeDecodeError:
+        raise ValueError("body is not JSON (not UTF-8)") from None
+    except RecursionError:
+        raise ValueError("body is not JSON this program reads (nested too deeply)") from None
 
 
 def text_or_none(value: object) -> str | None:

@@ -8,6 +8,9 @@ sync to one provider never imports the others) and its defaults:
   as ``Signal``s for the pull-back (``providers/<name>/consent.py``);
 - ``hook_parser``: reads the provider's reporting-webhook body as ``Signal``s
   for the inbound receiver (``providers/<name>/hooks.py``);
+- ``hook_verifier``: checks a delivery against the provider's own signature
+  scheme (``providers/<name>/hooks.py``, ``verify``), with the secret read from
+  ``hook_secret_variable`` (e.g. ``KLAVIYO_WEBHOOK_SECRET``);
 - ``base_url``: where the API lives when a declaration names no URL (the
   Mailchimp connector then takes the data centre from the key, ``…-us6``);
 - ``key_variable``/``base_url_variable``: the environment variables read when
@@ -30,6 +33,8 @@ from activations.errors import UserError
 
 ConsentReader = Callable[[Any], Iterator[Signal]]  # the connector's ApiClient -> signals
 HookParser = Callable[[bytes, str], list[Signal]]  # (body, content type) -> signals
+# (delivery, secret, now) -> replay key or None; raises hook_auth.Unverified
+HookVerifier = Callable[[Any, str, float], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class ProviderEntry:
     needs_key: bool = True
     consent_reader: str | None = None  # "module:function"
     hook_parser: str | None = None  # "module:function"
+    hook_verifier: str | None = None  # "module:function"
+    hook_secret_variable: str = ""  # where the verification secret is read from
     page: str | None = None  # "{id}" is the destination id
     key_variable: str = field(default="")
     base_url_variable: str = field(default="")
@@ -57,8 +64,11 @@ class ProviderEntry:
         return self.consent_reader is not None
 
 
-def _esp(name: str, connector_class: str, base_url: str, page: str) -> ProviderEntry:
-    """An email provider: connector, consent reader and hook parser in ``providers/<name>/``."""
+def _esp(
+    name: str, connector_class: str, base_url: str, page: str, hook_secret: str
+) -> ProviderEntry:
+    """An email provider: connector, consent reader, hook parser and hook verifier in
+    ``providers/<name>/``; ``hook_secret`` names the verifier's environment variable."""
     package = f"activations.providers.{name}"
     return ProviderEntry(
         name=name,
@@ -66,6 +76,8 @@ def _esp(name: str, connector_class: str, base_url: str, page: str) -> ProviderE
         base_url=base_url,
         consent_reader=f"{package}.consent:suppressions",
         hook_parser=f"{package}.hooks:parse",
+        hook_verifier=f"{package}.hooks:verify",
+        hook_secret_variable=hook_secret,
         page=page,
     )
 
@@ -86,30 +98,35 @@ ENTRIES: dict[str, ProviderEntry] = {
             "BrazeProvider",
             "https://rest.iad-01.braze.com",
             "https://dashboard.braze.com/users/user_search",
+            "BRAZE_WEBHOOK_TOKEN",
         ),
         _esp(
             "klaviyo",
             "KlaviyoProvider",
             "https://a.klaviyo.com",
             "https://www.klaviyo.com/list/{id}",
+            "KLAVIYO_WEBHOOK_SECRET",
         ),
         _esp(
             "mailchimp",
             "MailchimpProvider",
             "https://us1.api.mailchimp.com/3.0",
             "https://admin.mailchimp.com/lists/members/?id={id}",
+            "MAILCHIMP_WEBHOOK_SECRET",
         ),
         _esp(
             "sendgrid",
             "SendGridProvider",
             "https://api.sendgrid.com",
             "https://mc.sendgrid.com/contacts/lists/{id}",
+            "SENDGRID_WEBHOOK_PUBLIC_KEY",
         ),
         _esp(
             "customerio",
             "CustomerIoProvider",
             "https://track.customer.io",
             "https://fly.customer.io/",
+            "CUSTOMERIO_WEBHOOK_SIGNING_KEY",
         ),
     )
 }
@@ -150,6 +167,16 @@ def consent_reader(name: str) -> ConsentReader:
 def hook_parser(name: str) -> HookParser | None:
     target = entry(name).hook_parser if name in ENTRIES else None
     return _load(target) if target else None
+
+
+def hook_verifier(name: str) -> HookVerifier | None:
+    target = entry(name).hook_verifier if name in ENTRIES else None
+    return _load(target) if target else None
+
+
+def hook_secret_variable(name: str) -> str:
+    """The environment variable holding ``name``'s webhook verification secret."""
+    return entry(name).hook_secret_variable
 
 
 def settings(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +20,7 @@ from activations.sandbox.faults import FaultInjector, Faults
 from activations.sandbox.jobs import JobRunner, Pacing, SandboxClock
 from activations.sandbox.limits import Decision, RateLimiter
 from activations.sandbox.settings import PROVIDERS, ProviderLimits, SandboxSettings
+from activations.sandbox.signing import sign
 from activations.sandbox.store import Store
 
 ACTIONS = ("unsubscribe", "bounce", "spam", "open", "click")
@@ -155,15 +159,19 @@ class Sandbox:
         if not url:
             return None
         url = url.replace("{provider}", provider)
+        if webhook.form:
+            body = urlencode(webhook.payload).encode()
+            kind = "application/x-www-form-urlencoded"
+        else:
+            body, kind = json.dumps(webhook.payload).encode(), "application/json"
+        # signed as the provider signs it (the delivery time is the wall clock's)
+        target, headers = sign(provider, url, body, self.settings.webhook_secrets.get(provider),
+                               time.time(), uuid.uuid4().hex)
         status: int | None
         try:
             async with httpx.AsyncClient(timeout=10.0) as client:
-                if webhook.form:
-                    answer = await client.post(url, data=webhook.payload)
-                else:
-                    answer = await client.post(
-                        url, content=json.dumps(webhook.payload),
-                        headers={"content-type": "application/json"})
+                answer = await client.post(target, content=body,
+                                           headers={"content-type": kind, **headers})
             status = answer.status_code
         except httpx.HTTPError:
             status = None

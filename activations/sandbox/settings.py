@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from activations.sandbox.signing import DEFAULT_WEBHOOK_SECRETS
+
 PROVIDERS: tuple[str, ...] = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
 
 #: where each ESP's API is mounted: a connector's base_url is the sandbox URL + this
@@ -59,6 +61,8 @@ class SandboxSettings(BaseModel):
     state_dir: Path | None = None  # None: state in memory, gone at stop
     keys: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_KEYS))
     webhook_url: str | None = None  # "{provider}" in it is replaced by the provider name
+    # how each provider signs its reporting webhooks (activations.sandbox.signing)
+    webhook_secrets: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_WEBHOOK_SECRETS))
     job_advance: Literal["poll", "clock"] = "poll"
     job_step_seconds: float = 1.0
     limits: dict[str, ProviderLimits] = Field(default_factory=default_limits)

@@ -6,11 +6,17 @@
 
 A body that is not this shape raises ``ValueError`` (the receiver answers 400); events
 of kinds that matter to nobody here are skipped.
+
+Authentication (``verify``): Braze's Custom Currents export sends the bearer token
+entered with the endpoint URL as ``Authorization: Bearer <token>``; it signs nothing
+and sends no timestamp, so a replay is caught only by landing being idempotent.
+Secret: ``BRAZE_WEBHOOK_TOKEN``.
 """
 
 from __future__ import annotations
 
 from activations.contract.signals import Signal, first_time, json_body, text_or_none
+from activations.providers.hook_auth import Delivery, Unverified, bearer, same_secret
 
 _BRAZE = {
     "unsubscribe": ("unsubscribed", None),
@@ -50,3 +56,9 @@ def parse(body: bytes, content_type: str) -> list[Signal]:
                 )
             )
     return signals
+
+
+def verify(delivery: Delivery, secret: str, now: float) -> str | None:
+    if not same_secret(bearer(delivery), secret):
+        raise Unverified("missing or wrong Authorization: Bearer token")
+    return None

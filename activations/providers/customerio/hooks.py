@@ -5,11 +5,23 @@
 
 A body that is not this shape raises ``ValueError`` (the receiver answers 400); events
 of kinds that matter to nobody here are skipped.
+
+Authentication (``verify``), as Customer.io documents its reporting webhooks:
+``X-CIO-Signature`` is the hex HMAC-SHA256, under the workspace's webhook signing
+key, of ``v0:<X-CIO-Timestamp>:<raw body>``; the timestamp (epoch seconds) must be
+within the tolerance window. Secret: ``CUSTOMERIO_WEBHOOK_SIGNING_KEY``.
 """
 
 from __future__ import annotations
 
 from activations.contract.signals import Signal, first_time, json_body, text_or_none
+from activations.providers.hook_auth import (
+    Delivery,
+    Unverified,
+    hmac_sha256_hex,
+    same_secret,
+    signed_time,
+)
 
 _CUSTOMERIO = {
     "unsubscribed": ("unsubscribed", None),
@@ -46,3 +58,15 @@ def parse(body: bytes, content_type: str) -> list[Signal]:
                 )
             )
     return signals
+
+
+def verify(delivery: Delivery, secret: str, now: float) -> str | None:
+    timestamp = delivery.header("X-CIO-Timestamp")
+    signature = delivery.header("X-CIO-Signature").strip().lower()
+    if not signature:
+        raise Unverified("no X-CIO-Signature header")
+    signed = b"v0:" + timestamp.encode("utf-8", "replace") + b":" + delivery.body
+    if not same_secret(signature, hmac_sha256_hex(secret, signed)):
+        raise Unverified("X-CIO-Signature does not match the body and timestamp")
+    signed_time(timestamp, now, name="X-CIO-Timestamp")
+    return signature

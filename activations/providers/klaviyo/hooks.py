@@ -5,11 +5,23 @@ Marketing|Bounced Email|Marked Email as Spam|Opened Email| Clicked Email"},
 
 A body that is not this shape raises ``ValueError`` (the receiver answers 400); events
 of kinds that matter to nobody here are skipped.
+
+Authentication (``verify``), as Klaviyo documents its system webhooks:
+``Klaviyo-Signature`` is the hex HMAC-SHA256, under the webhook's secret, of the raw
+body followed by the ``Klaviyo-Timestamp`` header's value; the timestamp must be
+within the tolerance window. Secret: ``KLAVIYO_WEBHOOK_SECRET``.
 """
 
 from __future__ import annotations
 
 from activations.contract.signals import Signal, first_time, json_body, text_or_none
+from activations.providers.hook_auth import (
+    Delivery,
+    Unverified,
+    hmac_sha256_hex,
+    same_secret,
+    signed_time,
+)
 
 _KLAVIYO = {
     "unsubscribed from email marketing": ("unsubscribed", None),
@@ -55,3 +67,15 @@ def parse(body: bytes, content_type: str) -> list[Signal]:
                 )
             )
     return signals
+
+
+def verify(delivery: Delivery, secret: str, now: float) -> str | None:
+    timestamp = delivery.header("Klaviyo-Timestamp")
+    signature = delivery.header("Klaviyo-Signature").strip().lower()
+    if not signature:
+        raise Unverified("no Klaviyo-Signature header")
+    expected = hmac_sha256_hex(secret, delivery.body + timestamp.encode("utf-8", "replace"))
+    if not same_secret(signature, expected):
+        raise Unverified("Klaviyo-Signature does not match the body and timestamp")
+    signed_time(timestamp, now, name="Klaviyo-Timestamp")
+    return signature

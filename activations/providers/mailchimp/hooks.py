@@ -5,6 +5,12 @@ bounce; ``subscribe``/``profile``/``upemail`` change no consent.
 
 A body that is not this shape raises ``ValueError`` (the receiver answers 400); events
 of kinds that matter to nobody here are skipped.
+
+Authentication (``verify``): Mailchimp does not sign its list webhooks; its guide
+says to put a secret in the webhook URL, so the URL given to Mailchimp ends in
+``?secret=<secret>`` and every POST must carry it (the GET Mailchimp sends to check
+the URL needs none). No timestamp: a replay is caught only by landing being
+idempotent. Secret: ``MAILCHIMP_WEBHOOK_SECRET``.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from activations.contract.signals import Signal, first_time, json_body, text_or_none
+from activations.providers.hook_auth import Delivery, Unverified, same_secret
 
 
 def parse(body: bytes, content_type: str) -> list[Signal]:
@@ -47,3 +54,9 @@ def parse(body: bytes, content_type: str) -> list[Signal]:
             ),
         )
     ]
+
+
+def verify(delivery: Delivery, secret: str, now: float) -> str | None:
+    if not same_secret(delivery.query.get("secret", ""), secret):
+        raise Unverified("missing or wrong ?secret= in the webhook URL")
+    return None

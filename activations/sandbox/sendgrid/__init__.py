@@ -1,5 +1,6 @@
 """SendGrid Marketing Campaigns: contact upserts (async job), import status,
-identifier search, lists, custom field definitions and suppressions.
+identifier search, lists, custom field definitions, suppressions and the
+Signed Event Webhook's public key.
 
 Consent is faithful to SendGrid: unsubscribes, bounces and spam reports live
 in suppression lists, independent of contacts; upserting a contact or adding
@@ -17,9 +18,17 @@ from __future__ import annotations
 from fastapi import Depends
 
 from activations.sandbox.core import ProviderSpec, Sandbox, group_router
-from activations.sandbox.sendgrid import contacts, control, fields, lists, suppressions, wire
+from activations.sandbox.sendgrid import (
+    contacts,
+    control,
+    fields,
+    lists,
+    suppressions,
+    webhook_settings,
+    wire,
+)
 
-ROUTE_GROUPS = (contacts, lists, fields, suppressions)
+ROUTE_GROUPS = (contacts, lists, fields, suppressions, webhook_settings)
 
 
 def build(sb: Sandbox) -> ProviderSpec:

@@ -11,6 +11,7 @@ from asgi_server import AsgiServer
 from consent_helpers import raw_warehouse
 
 from activations.consent.receiver import create_app
+from activations.sandbox.signing import verification_secrets
 
 
 @pytest.fixture
@@ -27,6 +28,10 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def receiver(warehouse: Path) -> Iterator[AsgiServer]:
-    server = AsgiServer(create_app(warehouse, token="hook-token-123"))
+    """The receiver verifying each provider's scheme with the sandbox's secrets (and a
+    shared token on top)."""
+    server = AsgiServer(
+        create_app(warehouse, secrets=verification_secrets(), token="hook-token-123")
+    )
     yield server
     server.stop()

@@ -75,7 +75,12 @@ def test_webhooks_serve_command_receives_and_lands(warehouse: Path) -> None:
     sock.close()
     server = subprocess.Popen(
         [sys.executable, "-m", "activations.cli", "webhooks", "serve", "--port", str(port)],
-        env={**os.environ, "DUCKDB_PATH": str(warehouse), "ACTIVATIONS_WEBHOOK_TOKEN": "t0ken-abc"},
+        env={
+            **os.environ,
+            "DUCKDB_PATH": str(warehouse),
+            "ACTIVATIONS_WEBHOOK_TOKEN": "t0ken-abc",
+            "MAILCHIMP_WEBHOOK_SECRET": "mc-s3cret",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -95,7 +100,7 @@ def test_webhooks_serve_command_receives_and_lands(warehouse: Path) -> None:
             "&data[email]=Person0@example.com&data[list_id]=abc"
         )
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/hooks/mailchimp?token=t0ken-abc",
+            f"http://127.0.0.1:{port}/hooks/mailchimp?token=t0ken-abc&secret=mc-s3cret",
             content=body,
             headers={"content-type": "application/x-www-form-urlencoded"},
         )

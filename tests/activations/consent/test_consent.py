@@ -4,12 +4,13 @@ raw.email_events exactly once."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
-from consent_helpers import settings_for
+from consent_helpers import settings_for, signed_post
 
 from activations.consent.pull import pull
 from activations.contract.records import Record
@@ -98,20 +99,20 @@ def test_webhook_lands_unsubscribes_spam_and_opens(
 
 
 def _resend(receiver, name: str, payload) -> httpx.Response:
-    url = f"{receiver.url}/hooks/{name}?token=hook-token-123"
-    if name == "mailchimp":
-        return httpx.post(url, data=payload)
-    return httpx.post(url, json=payload)
+    """The ESP's redelivery: the same payload, signed again at its new send time."""
+    return signed_post(receiver.url, name, payload, form=name == "mailchimp")
 
 
 def test_receiver_refuses_what_it_cannot_trust_or_read(receiver) -> None:
     url = f"{receiver.url}/hooks/sendgrid"
-    body = [{"email": "a@example.com", "event": "unsubscribe", "timestamp": 1763900000}]
+    body = [{"email": "a@example.com", "event": "unsubscribe", "timestamp": int(time.time())}]
     assert httpx.post(url, json=body).status_code == 401
     assert httpx.post(url + "?token=wrong", json=body).status_code == 401
-    bad = httpx.post(url + "?token=hook-token-123", content=b"{not json")
+    unsigned = httpx.post(url + "?token=hook-token-123", json=body)
+    assert unsigned.status_code == 401 and "not verified" in unsigned.json()["error"]
+    bad = signed_post(receiver.url, "sendgrid", b"{not json")
     assert bad.status_code == 400 and "not JSON" in bad.json()["error"]
-    shape = httpx.post(url + "?token=hook-token-123", json={"event": "x"})
+    shape = signed_post(receiver.url, "sendgrid", {"event": "x"})
     assert shape.status_code == 400 and "array" in shape.json()["error"]
     assert (
         httpx.post(f"{receiver.url}/hooks/hubspot?token=hook-token-123", json={}).status_code == 404
@@ -134,16 +135,15 @@ def test_receiver_answers_503_while_the_warehouse_is_locked(receiver, warehouse:
         stdout=subprocess.PIPE,
         text=True,
     )
+    body = [{"email": "a@example.com", "event": "unsubscribe", "timestamp": int(time.time())}]
     try:
         assert holder.stdout.readline().strip() == "ready"
-        body = [{"email": "a@example.com", "event": "unsubscribe", "timestamp": 1763900000}]
-        answer = httpx.post(
-            f"{receiver.url}/hooks/sendgrid?token=hook-token-123", json=body, timeout=20
-        )
+        answer = signed_post(receiver.url, "sendgrid", body)
         assert answer.status_code == 503 and answer.headers["retry-after"]
         assert "locked" in answer.json()["error"]
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
-    again = httpx.post(f"{receiver.url}/hooks/sendgrid?token=hook-token-123", json=body, timeout=20)
+    # SendGrid's retry (signed again) gets through once the lock is gone
+    again = signed_post(receiver.url, "sendgrid", body)
     assert again.status_code == 200 and again.json()["consents"] == 1

@@ -17,6 +17,7 @@ from sandbox_syncs import run_and_close, sandbox_credentials
 
 from activations.consent.pull import pull
 from activations.consent.receiver import create_app
+from activations.sandbox.signing import verification_secrets
 from activations.sync import engine
 from activations.sync.specs import SyncSpec
 
@@ -151,7 +152,7 @@ def test_unsubscribe_in_the_esp_takes_the_person_out_and_never_back(
 
     # Ann unsubscribes in the ESP; the unsubscribe comes back to the warehouse
     if via == "webhook":
-        receiver = AsgiServer(create_app(shop))
+        receiver = AsgiServer(create_app(shop, secrets=verification_secrets()))
         sandbox.configure(webhook_url=f"{receiver.url}/hooks/{{provider}}")
         try:
             unsubscribed = sandbox.person(name, "unsubscribe", "ann@example.com")

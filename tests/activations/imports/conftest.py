@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dataset_paths import require
 from import_datasets import (
     CAUTIOUS,
     CDNOW_MASTER,
@@ -23,8 +24,7 @@ def _imported(
 ) -> ImportedWarehouse:
     """``dataset`` imported as ``fmt`` into a private warehouse and ``select`` built
     as of ``as_of``; the test is skipped when the dataset is not on this machine."""
-    if not dataset.exists():
-        pytest.skip(f"dataset {dataset} is not on this machine")
+    require(dataset)
     root = factory.mktemp(fmt)
     path = root / "warehouse.duckdb"
     result = import_orders(dataset, fmt, warehouse=path)

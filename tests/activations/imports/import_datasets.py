@@ -1,4 +1,6 @@
-"""Where the shipped datasets are, and the warehouse handle the import tests share."""
+"""Where the datasets are (``tests/dataset_paths.py``: small fixtures in the
+repository, full files through ``ACTIVATIONS_DATASETS``), and the warehouse
+handle the import tests share."""
 
 from __future__ import annotations
 
@@ -6,16 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from dataset_paths import dataset, fixture
 
 from activations.imports import ImportResult
-from activations.paths import PROJECT_ROOT
 from activations.warehouse import dbt
 
-DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
-CDNOW_MASTER = DATASETS / "cdnow" / "CDNOW_master.txt"
-CDNOW_SAMPLE = DATASETS / "cdnow" / "CDNOW_sample.txt"
-CDNOW_SUMMARY = DATASETS / "cdnow" / "cdnow_customers_summary.csv"
-UCI_PARQUET = DATASETS / "uci-online-retail" / "online_retail.parquet"
+# the full files (skip with dataset_paths.require when absent)
+CDNOW_MASTER = dataset("cdnow/CDNOW_master.txt")
+CDNOW_SAMPLE = dataset("cdnow/CDNOW_sample.txt")
+CDNOW_SUMMARY = dataset("cdnow/cdnow_customers_summary.csv")
+UCI_PARQUET = dataset("uci-online-retail/online_retail.parquet")
+# their first few hundred lines, in the repository
+CDNOW_MASTER_HEAD = fixture("cdnow/CDNOW_master.txt")  # header + 300 lines
+CDNOW_SAMPLE_HEAD = fixture("cdnow/CDNOW_sample.txt")  # 400 lines
+UCI_PARQUET_HEAD = fixture("online-retail/online_retail.parquet")  # 300 rows
 UCI_AS_OF = "2011-12-10"
 # relationship tests reaching models outside the selection are left out
 CAUTIOUS = ["--indirect-selection", "cautious"]

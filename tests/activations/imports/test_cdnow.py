@@ -9,11 +9,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dataset_paths import require
 from import_datasets import (
-    CDNOW_MASTER,
+    CDNOW_MASTER_HEAD,
     CDNOW_SAMPLE,
+    CDNOW_SAMPLE_HEAD,
     CDNOW_SUMMARY,
-    UCI_PARQUET,
+    UCI_PARQUET_HEAD,
     ImportedWarehouse,
 )
 
@@ -78,6 +80,7 @@ def test_summary_is_reproduced_customer_by_customer(cdnow_warehouse: ImportedWar
     """frequency = repeat purchase days, recency = last - first purchase, T = end - first,
     in weeks, over the calibration period, straight from core.orders: frequency is
     the number of orders less one (no grouping by day)."""
+    require(CDNOW_SAMPLE, CDNOW_SUMMARY)
     rows = cdnow_warehouse.query(
         f"""
         with sample_ids as (
@@ -128,7 +131,7 @@ def test_summary_is_reproduced_customer_by_customer(cdnow_warehouse: ImportedWar
 
 
 def test_known_bad_line_is_rejected_with_its_line_number(tmp_path: Path) -> None:
-    lines = CDNOW_MASTER.read_text().splitlines()[:40]
+    lines = CDNOW_MASTER_HEAD.read_text().splitlines()[:40]
     lines[16] = " 00012 1997XX01  1   9.99"  # line 17 of the file: a broken date
     lines[29] = " 00013 19970105  0   9.99"  # line 30: no CDs
     source = tmp_path / "cdnow_small.txt"
@@ -149,7 +152,7 @@ def test_known_bad_line_is_rejected_with_its_line_number(tmp_path: Path) -> None
 
 def test_reimport_adds_nothing_twice(tmp_path: Path) -> None:
     source = tmp_path / "cdnow_small.txt"
-    source.write_text("\n".join(CDNOW_SAMPLE.read_text().splitlines()[:300]) + "\n")
+    source.write_text("\n".join(CDNOW_SAMPLE_HEAD.read_text().splitlines()[:300]) + "\n")
     warehouse = tmp_path / "w.duckdb"
     first = import_orders(source, "cdnow", warehouse=warehouse)
     again = import_orders(source, "cdnow", warehouse=warehouse)
@@ -157,8 +160,7 @@ def test_reimport_adds_nothing_twice(tmp_path: Path) -> None:
     forced = import_orders(source, "cdnow", warehouse=warehouse, force=True)
     assert forced.rows_loaded == first.rows_loaded == 300
     # a changed file (20 more lines): the 300 shared lines replace, not add
-    grown_lines = CDNOW_SAMPLE.read_text().splitlines()[:320]
-    source.write_text("\n".join(grown_lines) + "\n")
+    source.write_text("\n".join(CDNOW_SAMPLE_HEAD.read_text().splitlines()[:320]) + "\n")
     grown = import_orders(source, "cdnow", warehouse=warehouse)
     assert not grown.already_imported
     con = duckdb.connect(str(warehouse))
@@ -178,7 +180,7 @@ def test_reimport_adds_nothing_twice(tmp_path: Path) -> None:
 def test_sample_file_uses_master_ids(tmp_path: Path) -> None:
     """The sample file names master ids first: its orders are the master's orders."""
     source = tmp_path / "sample_head.txt"
-    source.write_text("\n".join(CDNOW_SAMPLE.read_text().splitlines()[:4]) + "\n")
+    source.write_text("\n".join(CDNOW_SAMPLE_HEAD.read_text().splitlines()[:4]) + "\n")
     import_orders(source, "cdnow", warehouse=tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     assert con.execute("select order_id from raw.orders order by 1").fetchall() == [
@@ -191,7 +193,7 @@ def test_sample_file_uses_master_ids(tmp_path: Path) -> None:
 
 def test_wrong_format_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="online_retail.parquet is a parquet file, not a CDNOW"):
-        import_orders(UCI_PARQUET, "cdnow", warehouse=tmp_path / "w.duckdb")
+        import_orders(UCI_PARQUET_HEAD, "cdnow", warehouse=tmp_path / "w.duckdb")
     csv = tmp_path / "orders.csv"
     csv.write_text("order,customer,date\n1,2,2024-01-01\n")
     with pytest.raises(UserError, match=r"orders.csv does not look like a CDNOW file: line 2"):

@@ -182,10 +182,10 @@ def test_bad_mapping_file_names_its_line(orders_csv: Path, tmp_path: Path) -> No
 
 
 def test_parquet_given_as_csv_is_refused(tmp_path: Path) -> None:
-    from import_datasets import UCI_PARQUET
+    from import_datasets import UCI_PARQUET_HEAD
 
     with pytest.raises(UserError, match="is a Parquet file, not a CSV"):
-        import_orders(UCI_PARQUET, "csv", warehouse=tmp_path / "w.duckdb", mapping={})
+        import_orders(UCI_PARQUET_HEAD, "csv", warehouse=tmp_path / "w.duckdb", mapping={})
 
 
 def test_unparsable_records_are_rejected_with_their_line(tmp_path: Path) -> None:

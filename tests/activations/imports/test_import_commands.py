@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from import_datasets import CDNOW_MASTER, UCI_PARQUET
+from import_datasets import CDNOW_MASTER_HEAD, UCI_PARQUET_HEAD
 
 ACTIVATIONS = Path(sys.executable).parent / "activations"
 
@@ -22,7 +22,7 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_import_prints_counts_and_is_idempotent(tmp_path: Path) -> None:
     source = tmp_path / "cdnow_head.txt"
-    lines = CDNOW_MASTER.read_text().splitlines()[:101]
+    lines = CDNOW_MASTER_HEAD.read_text().splitlines()[:101]
     lines[50] = " 00017 19970101  2   -5.00"  # a negative amount, line 51
     source.write_text("\n".join(lines) + "\n")
     warehouse = tmp_path / "w.duckdb"
@@ -45,7 +45,7 @@ def test_import_prints_counts_and_is_idempotent(tmp_path: Path) -> None:
 
 def test_errors_are_one_clear_message(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
-    wrong = run("import", "orders", UCI_PARQUET, "--format", "cdnow", "--warehouse", warehouse)
+    wrong = run("import", "orders", UCI_PARQUET_HEAD, "--format", "cdnow", "--warehouse", warehouse)
     assert wrong.returncode == 2
     assert "online_retail.parquet is a parquet file, not a CDNOW text file" in wrong.stderr
     assert "Traceback" not in wrong.stderr
@@ -62,7 +62,7 @@ def test_errors_are_one_clear_message(tmp_path: Path) -> None:
     assert "o.csv: line 1 (header) has no column 'customer' (for customer_id)" in bad_map.stderr
     assert "id, who, when, sku, n, price" in bad_map.stderr
     not_csv_option = run(
-        "import", "orders", UCI_PARQUET, "--format", "online-retail", "--map", "a=b",
+        "import", "orders", UCI_PARQUET_HEAD, "--format", "online-retail", "--map", "a=b",
         "--warehouse", warehouse,
     )  # fmt: skip
     assert not_csv_option.returncode == 2

@@ -3,14 +3,14 @@ nothing of the shop's changes, and the core marts build over both."""
 
 from __future__ import annotations
 
-from import_datasets import CAUTIOUS, CDNOW_SAMPLE
+from import_datasets import CAUTIOUS, CDNOW_SAMPLE_HEAD
 
 from activations.imports import import_orders
 
 
 def test_import_into_a_live_warehouse(warehouse_copy, tmp_path) -> None:
     source = tmp_path / "cdnow_head.txt"
-    source.write_text("\n".join(CDNOW_SAMPLE.read_text().splitlines()[:200]) + "\n")
+    source.write_text("\n".join(CDNOW_SAMPLE_HEAD.read_text().splitlines()[:200]) + "\n")
     tables = ("customers", "orders", "order_items", "products")
     before = {t: warehouse_copy.query(f"select count(*) from raw.{t}")[0][0] for t in tables}
     shop_orders = warehouse_copy.query("select * from raw.orders order by order_id")
