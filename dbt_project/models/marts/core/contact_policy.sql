@@ -1,7 +1,8 @@
 -- Marketing-email consent of every customer with an email (a blank one is no
 -- email: the audiences flag that person missing_email), as of as_of: the
 -- latest consent change wins (consent log and ESP feedback together; on a tie
--- the stronger suppression wins). Sending needs a confirmed double opt-in.
+-- the stronger suppression wins, then the shop's own consent log, so the same
+-- data always gives the same row). Sending needs a confirmed double opt-in.
 
 with
 
@@ -31,7 +32,8 @@ ranked_changes as (
                     when 'unsubscribed' then 3
                     else 4
                 end,
-                double_opt_in_confirmed_at desc nulls last
+                double_opt_in_confirmed_at desc nulls last,
+                case origin when 'consent_log' then 1 else 2 end
         ) as change_rank
     from {{ ref('int_email_consent_changes_unioned') }}
 ),
