@@ -407,6 +407,11 @@ class Store:
             if seq % 1000 == 0:
                 self._db.execute("delete from requests where seq <= ?", [seq - keep])
 
+    def request_seq(self) -> int:
+        """The sequence number of the newest logged request (0 before any)."""
+        rows = self._q("select coalesce(max(seq), 0) as seq from requests")
+        return int(rows[0]["seq"])
+
     def requests(self, provider: str | None = None) -> list[dict[str, Any]]:
         if provider:
             rows = self._q("select * from requests where provider = ? order by seq", [provider])
