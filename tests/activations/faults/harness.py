@@ -2,10 +2,11 @@
 and with the sync process killed (SIGKILL, SIGTERM) at random points, each then
 rerun to completion and checked.
 
-A scenario is one destination, one fault, two phases: the first sync of an
-audience, then a change (versions bumped, people leaving and joining, and for
-an ESP a few members unsubscribing in the ESP itself). Each phase runs until a
-run succeeds, under the fault all along. Then:
+Each destination runs a chain of scenarios on one warehouse and one
+destination, one fault each: a scenario changes the audience (a tenth leave,
+some come back later, a tenth join, a fifth get new data, and for an ESP two
+members unsubscribe in the ESP itself while the warehouse still calls them
+sendable), then syncs until a run succeeds, under its fault all along. Then:
 
 - **lost**: sendable records (less the rejects, which must be listed in
   ``sync_rejects`` with the provider's reason) that the destination does not
