@@ -19,6 +19,7 @@ import datetime as dt
 import email.utils
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -256,7 +257,12 @@ def check_key(provider: str, api_key: str) -> None:
 class ApiClient:
     """One provider's HTTP client. ``request`` returns the answer for 2xx (and any
     status listed in ``passthrough``) and raises the framework's errors otherwise;
-    ``poll_job`` waits for an asynchronous job (options ``poll_interval``, ``job_timeout``)."""
+    ``poll_job`` waits for an asynchronous job (options ``poll_interval``, ``job_timeout``).
+
+    A wait the server announced (``Retry-After``, a rate-limit reset on a 429) holds
+    every request of this client until it has passed, whichever thread asked:
+    job polls, list lookups and the other delivery threads wait too, not only
+    the request that was answered 429."""
 
     def __init__(
         self,
@@ -268,8 +274,13 @@ class ApiClient:
         retry_after: RetryAfter = retry_after_seconds,
         max_connections: int = 10,
         report: DeliveryReport | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
     ) -> None:
         check_key(provider, settings.api_key)
+        self._clock, self._sleep = clock, sleep
+        self._hold_lock = threading.Lock()
+        self._not_before = 0.0  # on ``clock``: no request leaves before
         self.provider = provider
         self.report = report if report is not None else DeliveryReport()
         self._retry_after = retry_after
@@ -288,6 +299,19 @@ class ApiClient:
 
     def close(self) -> None:
         self.client.close()
+
+    def hold(self, seconds: float) -> None:
+        """No request of this client leaves before ``seconds`` from now."""
+        with self._hold_lock:
+            self._not_before = max(self._not_before, self._clock() + max(0.0, seconds))
+
+    def _wait_turn(self) -> None:
+        while True:
+            with self._hold_lock:
+                wait = self._not_before - self._clock()
+            if wait <= 0:
+                return
+            self._sleep(wait)
 
     def redact(self, text: str) -> str:
         return redact(text, self._secrets)
@@ -312,6 +336,7 @@ class ApiClient:
         if content is not None:
             send_headers.setdefault("content-type", content_type)
         where = f"{method} {path}"
+        self._wait_turn()
         try:
             response = self.client.request(
                 method, path, content=content, params=params, headers=send_headers
@@ -332,11 +357,12 @@ class ApiClient:
             return response
         detail = self.error_text(response)
         message = f"{self.provider} {where} answered {status}: {detail}"
-        if status == 429:
-            raise TransientError(message, retry_after=self._retry_after(response), status=status)
         if status in TRANSIENT_STATUS:
             # a rate-limit reset says nothing about an outage: only a Retry-After counts
-            raise TransientError(message, retry_after=retry_after_seconds(response), status=status)
+            wait = self._retry_after(response) if status == 429 else retry_after_seconds(response)
+            if wait is not None:
+                self.hold(wait)
+            raise TransientError(message, retry_after=wait, status=status)
         if 300 <= status < 400:
             message += " (a redirect is not a delivery: check the base URL)"
         raise PermanentError(message, status=status)

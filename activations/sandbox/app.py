@@ -47,6 +47,7 @@ class SandboxApp(FastAPI):
     async def _gate(self, provider: str, scope: Scope, receive: Receive, send: Send) -> None:
         sb = self.sandbox
         spec = sb.providers[provider]
+        arrived = time.time()  # before the body is read: when the client sent the request
         body = await _read_body(receive)
         replay = _replay(body, receive)
         status = {"code": 0}
@@ -55,6 +56,10 @@ class SandboxApp(FastAPI):
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                if message["status"] == 429 and fingerprint:
+                    sb.pacing_watch.announced(provider, fingerprint, time.time(), {
+                        k.decode("latin-1"): v.decode("latin-1")
+                        for k, v in message.get("headers", [])})
                 if extra_headers and message["status"] != 429:
                     headers = list(message.get("headers", []))
                     headers += [(k.lower().encode(), v.encode()) for k, v in extra_headers.items()]
@@ -67,6 +72,8 @@ class SandboxApp(FastAPI):
         if secret is None and scope["path"].startswith(spec.public_prefixes):
             secret = "public"
         fingerprint = key_fingerprint(secret) if secret else ""
+        if fingerprint:
+            sb.pacing_watch.arrived(provider, fingerprint, arrived, scope["path"])
         entered = False
         try:
             if verdict.action == "drop":
@@ -268,6 +275,24 @@ def create_app(settings: SandboxSettings | None = None) -> SandboxApp:
     @app.get("/_sandbox/requests")
     async def requests(provider: str | None = None) -> list[dict[str, Any]]:
         return sb.store.requests(provider)
+
+    @app.get("/_sandbox/writes")
+    async def writes(provider: str, since: int = Query(default=0, ge=0)) -> list[dict[str, Any]]:
+        """Every write a provider accepted and applied, in order (record, content digest)."""
+        _check_provider(provider)
+        return sb.store.writes(provider, since)
+
+    @app.get("/_sandbox/writes/counts")
+    async def write_counts(provider: str) -> list[dict[str, Any]]:
+        """Accepted writes per record and content: a count above 1 is the same content
+        written again."""
+        _check_provider(provider)
+        return sb.store.write_counts(provider)
+
+    @app.get("/_sandbox/pacing")
+    async def pacing() -> dict[str, Any]:
+        """Per provider: 429s that announced a wait, and requests that came before it."""
+        return sb.pacing_watch.report()
 
     @app.get("/_sandbox/webhooks")
     async def webhooks() -> list[dict[str, Any]]:

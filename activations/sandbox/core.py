@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -18,7 +19,7 @@ from starlette.responses import Response
 
 from activations.sandbox.faults import FaultInjector, Faults
 from activations.sandbox.jobs import JobRunner, Pacing, SandboxClock
-from activations.sandbox.limits import Decision, RateLimiter
+from activations.sandbox.limits import Decision, PacingWatch, RateLimiter
 from activations.sandbox.settings import PROVIDERS, ProviderLimits, SandboxSettings
 from activations.sandbox.signing import sign
 from activations.sandbox.store import Store
@@ -84,6 +85,7 @@ class Sandbox:
     jobs: JobRunner
     limiter: RateLimiter = field(default_factory=RateLimiter)
     faults: FaultInjector = field(default_factory=FaultInjector)
+    pacing_watch: PacingWatch = field(default_factory=PacingWatch)
     providers: dict[str, ProviderSpec] = field(default_factory=dict)
 
     @classmethod
@@ -91,7 +93,8 @@ class Sandbox:
         store = Store(settings.state_dir)
         clock = SandboxClock(store)
         holder: dict[str, Sandbox] = {}
-        jobs = JobRunner(store, clock, lambda provider: holder["sb"].pacing(provider))
+        jobs = JobRunner(store, clock, lambda provider: holder["sb"].pacing(provider),
+                         lambda provider: holder["sb"].faults.job_fails(provider))
         sandbox = cls(settings=settings, store=store, clock=clock, jobs=jobs)
         holder["sb"] = sandbox
         for provider, raw in (store.get_kv("faults") or {}).items():
@@ -142,6 +145,15 @@ class Sandbox:
         self.store.reset()
         self.faults.clear()
         self.limiter.reset()
+        self.pacing_watch.reset()
+
+    def count_write(self, provider: str, record: Any, content: Any) -> None:
+        """One write the provider accepted and applied: ``record`` is whom it was for
+        (external id, else email), ``content`` what was written (as sent). Tests read
+        the counts per record and content to find a confirmed record sent again."""
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        self.store.log_write(provider, str(record), digest, self.now())
 
     def now(self) -> float:
         return self.clock.now()

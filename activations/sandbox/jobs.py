@@ -5,7 +5,9 @@ state per ``job_step_seconds`` of the sandbox clock (mode ``clock``; tests
 move the clock with ``POST /_sandbox/clock/advance``). The ``slow_jobs``
 fault multiplies the polls or the time each state needs. A job's effects
 (profiles written, list membership) are applied once, when it reaches its
-final state, by the completion handler its provider registered.
+final state, by the completion handler its provider registered. The
+``failing_jobs`` fault makes a job end in its provider's failed state
+(``FAILED_STATE``) with no effect at all.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from activations.sandbox.store import Store
 
 Job = dict[str, Any]
 Completer = Callable[[Job], None]  # sets job["status"] and counts, applies effects
+
+
+#: the final state of a job that failed as a whole, per provider (Klaviyo cancels)
+FAILED_STATE = {"klaviyo": "cancelled", "sendgrid": "failed"}
 
 
 class Clock(Protocol):
@@ -49,10 +55,12 @@ class Pacing:
 
 
 class JobRunner:
-    def __init__(self, store: Store, clock: Clock, pacing: Callable[[str], Pacing]):
+    def __init__(self, store: Store, clock: Clock, pacing: Callable[[str], Pacing],
+                 fails: Callable[[str], bool] = lambda provider: False):
         self._store = store
         self._clock = clock
         self._pacing = pacing
+        self._fails = fails
         self._completers: dict[tuple[str, str], Completer] = {}
 
     def on_complete(self, provider: str, kind: str, completer: Completer) -> None:
@@ -67,6 +75,8 @@ class JobRunner:
             "created_at": now, "started_at": None, "finished_at": None,
             "payload": payload, "result": {},
         }
+        if len(states) > 1 and self._fails(provider):
+            job["fail"] = True
         if len(states) == 1:  # applied at once; the id is only for the client's records
             job.update(done=True, started_at=now, finished_at=now)
         self._store.save_job(provider, job["id"], kind, job, now)
@@ -120,6 +130,12 @@ class JobRunner:
             if step == len(job["states"]) - 1:
                 job["finished_at"] = now
                 job["done"] = True
+                if job.get("fail"):  # failed as a whole: nothing applied, nothing counted
+                    job["status"] = FAILED_STATE.get(job["provider"], "failed")
+                    job["result"] = {"errored_count": job["payload"].get("requested", 0)}
+                    self._store.save_job(job["provider"], job["id"], job["kind"], job,
+                                         job["created_at"])
+                    return
                 completer = self._completers.get((job["provider"], job["kind"]))
                 if completer is not None:
                     with self._store.tx():  # the job's effects land together

@@ -108,3 +108,68 @@ def throttled_headers(provider: str, decision: Decision) -> dict[str, str]:
     if provider == "klaviyo":
         return {"Retry-After": str(max(1, math.ceil(decision.reset_in or 1)))}
     return {}
+
+
+class PacingWatch:
+    """What each provider announced on its 429s (``Retry-After`` seconds, or a
+    ``X-RateLimit-Reset`` epoch) per API key, and every later request of that key
+    that came before the announced time: a client that did not wait as told.
+
+    A request already on its way when the 429 went out is not the client's fault:
+    only requests arriving more than ``grace`` seconds after the announcement count.
+    """
+
+    def __init__(self, grace: float = 0.1) -> None:
+        self.grace = grace
+        self._lock = threading.Lock()
+        self._waits: dict[tuple[str, str], tuple[float, float]] = {}  # (announced at, until)
+        self._announced: dict[str, int] = {}
+        self._early: dict[str, list[dict[str, float | str]]] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._waits.clear()
+            self._announced.clear()
+            self._early.clear()
+
+    def arrived(self, provider: str, key: str, at: float, path: str = "") -> None:
+        """A request of ``key`` arrived at ``at`` (before its body was read)."""
+        with self._lock:
+            wait = self._waits.get((provider, key))
+            if wait is None:
+                return
+            announced, until = wait
+            if announced + self.grace < at < until:
+                self._early.setdefault(provider, []).append(
+                    {"at": at, "announced_at": announced, "not_before": until, "path": path})
+
+    def announced(self, provider: str, key: str, at: float,
+                  headers: dict[str, str]) -> float | None:
+        """A 429 went out at ``at`` with ``headers``: note the time it told the client to
+        wait until (``None`` when it said nothing: Mailchimp, Customer.io)."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        until: float | None = None
+        try:
+            if "retry-after" in lower:
+                until = at + float(lower["retry-after"])
+            elif "x-ratelimit-reset" in lower:
+                value = float(lower["x-ratelimit-reset"])
+                until = value if value > 1_000_000_000 else at + value
+        except ValueError:
+            return None
+        if until is None:
+            return None
+        with self._lock:
+            self._announced[provider] = self._announced.get(provider, 0) + 1
+            previous = self._waits.get((provider, key))
+            if previous is None or until >= previous[1]:
+                self._waits[(provider, key)] = (at, until)
+        return until
+
+    def report(self) -> dict[str, dict[str, object]]:
+        with self._lock:
+            names = sorted(set(self._announced) | set(self._early))
+            return {name: {"announced": self._announced.get(name, 0),
+                           "early": len(self._early.get(name, [])),
+                           "early_requests": list(self._early.get(name, []))}
+                    for name in names}

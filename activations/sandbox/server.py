@@ -61,7 +61,8 @@ class SandboxServer:
         self._post("/_sandbox/reset")
 
     def set_faults(self, provider: str = "all", **faults: Any) -> dict[str, Any]:
-        """latency_ms, error_rate, status, drop_rate, rate_limit_storm, slow_jobs, seed."""
+        """latency_ms, error_rate, status, drop_rate, rate_limit_storm, slow_jobs,
+        failing_jobs, seed."""
         return self._post("/_sandbox/faults", {"provider": provider, **faults})
 
     def clear_faults(self, provider: str = "all") -> dict[str, Any]:
@@ -101,6 +102,23 @@ class SandboxServer:
                                 params={"provider": provider} if provider else {})
         answer.raise_for_status()
         return answer.json()
+
+    def _get(self, path: str, **params: Any) -> Any:
+        answer = self._http.get(path, params=params)
+        answer.raise_for_status()
+        return answer.json()
+
+    def writes(self, provider: str, since: int = 0) -> list[dict[str, Any]]:
+        """Accepted writes in order: ``{seq, record, digest, at}`` (GET /_sandbox/writes)."""
+        return list(self._get("/_sandbox/writes", provider=provider, since=since))
+
+    def write_counts(self, provider: str) -> list[dict[str, Any]]:
+        """``{record, digest, count}`` per record and content (GET /_sandbox/writes/counts)."""
+        return list(self._get("/_sandbox/writes/counts", provider=provider))
+
+    def pacing(self) -> dict[str, Any]:
+        """Per provider ``{announced, early, early_requests}`` (GET /_sandbox/pacing)."""
+        return dict(self._get("/_sandbox/pacing"))
 
     def webhooks(self) -> list[dict[str, Any]]:
         answer = self._http.get("/_sandbox/webhooks")

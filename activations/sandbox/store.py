@@ -57,11 +57,15 @@ create table if not exists requests (
 create table if not exists webhooks (
     seq integer primary key autoincrement, provider text not null, url text not null,
     status integer, payload text not null, at real not null);
+create table if not exists writes (
+    seq integer primary key autoincrement, provider text not null, record text not null,
+    digest text not null, at real not null);
+create index if not exists writes_by_record on writes (provider, record, digest);
 create table if not exists kv (key text primary key, value text not null);
 """
 
 STATE_TABLES = ("lists", "contacts", "members", "suppressions", "events", "jobs", "fields",
-                "requests", "webhooks", "kv")
+                "requests", "webhooks", "writes", "kv")
 
 
 @dataclass
@@ -403,12 +407,32 @@ class Store:
             if seq % 1000 == 0:
                 self._db.execute("delete from requests where seq <= ?", [seq - keep])
 
+    def request_seq(self) -> int:
+        """The sequence number of the newest logged request (0 before any)."""
+        rows = self._q("select coalesce(max(seq), 0) as seq from requests")
+        return int(rows[0]["seq"])
+
     def requests(self, provider: str | None = None) -> list[dict[str, Any]]:
         if provider:
             rows = self._q("select * from requests where provider = ? order by seq", [provider])
         else:
             rows = self._q("select * from requests order by seq")
         return [dict(r) for r in rows]
+
+    # -- accepted writes, per record and content ---------------------------------
+    def log_write(self, provider: str, record: str, digest: str, at: float) -> None:
+        self._x("insert into writes (provider, record, digest, at) values (?, ?, ?, ?)",
+                [provider, record, digest, at])
+
+    def writes(self, provider: str, since: int = 0) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._q(
+            "select seq, record, digest, at from writes where provider = ? and seq > ? "
+            "order by seq", [provider, since])]
+
+    def write_counts(self, provider: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._q(
+            "select record, digest, count(*) as count from writes where provider = ? "
+            "group by record, digest order by record, min(seq)", [provider])]
 
     def log_webhook(self, provider: str, url: str, status: int | None,
                     payload: Any, at: float) -> None:

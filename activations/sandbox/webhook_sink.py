@@ -1,7 +1,9 @@
 """A receiver for the signed webhook destination: verifies the signature,
 appends every record it accepted to a JSON-lines log, and answers per-record
 outcomes. Used by the demo, the tests and the benchmarks as "the other side";
-faults (rejected keys, 5xx every N requests, latency) are configurable.
+faults (rejected keys, 5xx every N requests, latency, a storm of 429s with
+``Retry-After``, dropped connections) are configurable, and the waits it
+announced are watched (``SinkServer.pacing()``: requests that came too early).
 
     python -m activations.sandbox.webhook_sink --port 8765 --log sink.jsonl
     (the signing secret is read from WEBHOOK_SECRET)
@@ -23,6 +25,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Message, Receive, Scope, Send
+
+from activations.sandbox.limits import PacingWatch
 
 #: the signed webhook's documented headers (``activations.providers.webhook.connector``): the
 #: receiver checks them on its own, as a customer's endpoint would
@@ -42,6 +47,53 @@ class Faults:
     fail_every: int = 0  # every Nth request answers 503 (after storing nothing)
     retry_after: float | None = None  # sent with those 503s
     delay: float = 0.0  # seconds before answering
+    storm: int = 0  # the next N requests answer 429 with Retry-After: storm_retry_after
+    storm_retry_after: float = 0.2
+    drop_every: int = 0  # every Nth request has its connection closed with no answer
+
+
+class Gate:
+    """The sink's transport faults, before the app: 429 storms, dropped connections;
+    and the pacing watch (a 429 or 503 with ``Retry-After`` announces a wait)."""
+
+    def __init__(self, app: FastAPI, faults: Faults, watch: PacingWatch) -> None:
+        self.app, self.faults, self.watch = app, faults, watch
+        self.lock = threading.Lock()
+        self.requests = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.watch.arrived("webhook", "sink", time.time(), scope["path"])
+        with self.lock:
+            self.requests += 1
+            n = self.requests
+            storm = self.faults.storm > 0
+            if storm:
+                self.faults.storm -= 1
+        if self.faults.drop_every and n % self.faults.drop_every == 0:
+            cycle = getattr(send, "__self__", None)
+            transport = getattr(cycle, "transport", None)
+            if transport is not None:
+                transport.close()
+                cycle.disconnected = True  # type: ignore[union-attr]
+                return
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (429, 503):
+                headers = {k.decode("latin-1"): v.decode("latin-1")
+                           for k, v in message.get("headers", [])}
+                self.watch.announced("webhook", "sink", time.time(), headers)
+            await send(message)
+
+        if storm:
+            wait = str(self.faults.storm_retry_after)
+            response = JSONResponse({"error": "slow down"}, status_code=429,
+                                    headers={"Retry-After": wait})
+            await response(scope, receive, watched)
+            return
+        await self.app(scope, receive, watched)
 
 
 def make_app(secret: str, log: Path, faults: Faults | None = None) -> FastAPI:
@@ -113,11 +165,12 @@ class SinkServer:
     def __init__(self, secret: str, log: Path, faults: Faults | None = None):
         self.log = log
         self.faults = faults or Faults()
+        self.watch = PacingWatch()
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            make_app(secret, log, self.faults),
+            Gate(make_app(secret, log, self.faults), self.faults, self.watch),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -145,6 +198,12 @@ class SinkServer:
 
     def received(self) -> list[dict[str, Any]]:
         return read_log(self.log)
+
+    def pacing(self) -> dict[str, Any]:
+        """``{announced, early, early_requests}``: the waits this sink asked for (429 or
+        503 with ``Retry-After``) and the requests that came before them."""
+        return self.watch.report().get("webhook", {"announced": 0, "early": 0,
+                                                   "early_requests": []})
 
 
 def main() -> None:

@@ -5,7 +5,9 @@ Exit codes (raised as ``SystemExit``: the shared ``main`` runs typer with
 0 done (or dry run), 2 a user error (bad declaration,
 missing audience or secret), 3 stopped by a guard (rerun with ``--force``
 after checking), 4 delivery failed (destination unreachable, key refused, too
-many rejects), 5 another run of the sync holds the lock.
+many rejects), 5 another run of the sync holds the lock, 6 interrupted by
+SIGTERM or Ctrl-C (what was confirmed is committed, the lock released; run it
+again to finish; ``activations.sync.interrupt``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.table import Table
 
 from activations.errors import UserError
 from activations.sync import engine
+from activations.sync.interrupt import stop_on_signals
 from activations.sync.plan import SyncPlan, drop
 from activations.sync.specs import get_sync, load_syncs
 from activations.sync.state import last_runs, runs
@@ -105,7 +108,8 @@ def _print_plan(p: SyncPlan) -> None:
 
 
 def _print_report(r: engine.RunReport) -> None:
-    color = {"succeeded": "green", "dry_run": "cyan", "blocked": "yellow"}.get(r.status, "red")
+    color = {"succeeded": "green", "dry_run": "cyan", "blocked": "yellow",
+             "interrupted": "yellow"}.get(r.status, "red")
     for note in r.notes:
         console.print(f"  [yellow]note:[/] {note}")
     if r.status == "blocked":
@@ -129,6 +133,8 @@ def _print_report(r: engine.RunReport) -> None:
         console.print(f"  jobs: {', '.join(r.job_ids)}")
     if r.error:
         console.print(f"  [red]{r.error}[/]")
+    if r.status == "interrupted":
+        console.print("  run it again to send the rest")
 
 
 def syncs(syncs: SyncsOpt = None, warehouse: WarehouseOpt = None) -> None:
@@ -206,7 +212,7 @@ def run(
         _print_plan(report.plan)
         _print_report(report)
         sys.exit(report.exit_code)
-    with Progress(
+    with stop_on_signals() as stop, Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
@@ -220,7 +226,7 @@ def run(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total or None)
 
-        report = engine.run(spec, db, force=force, progress=progress)
+        report = engine.run(spec, db, force=force, progress=progress, stop=stop)
     _print_report(report)
     sys.exit(report.exit_code)
 

@@ -39,10 +39,12 @@ from activations.sync.delivery.dispatch import BatchResult, dispatch
 from activations.sync.delivery.pacing import limiter_for
 from activations.sync.delivery.retries import RetryPolicy
 from activations.sync.guards import GuardVerdict, rejects_message, rejects_over
+from activations.sync.interrupt import Interrupted, Stop
 from activations.sync.plan import SyncPlan, drop, iter_records
 from activations.sync.plan import plan as make_plan
 from activations.sync.specs import SyncSpec, load_syncs
 from activations.sync.state import (
+    INFLIGHT,
     REJECTS,
     RUN_COUNTS,
     STATE,
@@ -71,11 +73,16 @@ EXIT_CODES = {
     "dry_run": 0,
     "failed": 4,  # destination unreachable, refused the key, or too many rejects
     "blocked": 3,  # a guard stopped the run; rerun with --force after checking
+    "interrupted": 6,  # SIGTERM / Ctrl-C: what was confirmed is committed; rerun to finish
 }
 
 
 class RunFailed(UserError):
     exit_code = 4
+
+
+class RunInterrupted(UserError):
+    exit_code = 6
 
 
 @dataclass
@@ -84,7 +91,7 @@ class RunReport:
     provider: str
     destination: str
     mode: str
-    status: str = "running"  # succeeded | failed | blocked | dry_run
+    status: str = "running"  # succeeded | failed | blocked | interrupted | dry_run
     run_id: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -156,6 +163,10 @@ class RunReport:
             )
         if self.status == "failed":
             raise RunFailed(f"sync {self.sync!r} failed: {self.error}")
+        if self.status == "interrupted":
+            raise RunInterrupted(
+                f"sync {self.sync!r} interrupted: {self.error}", hint="run it again to finish"
+            )
 
 
 def plan(spec: SyncSpec, conn: Any, *, keep: bool = False) -> SyncPlan:
@@ -186,9 +197,13 @@ def run(
     provider: Provider | None = None,
     env: Mapping[str, str] | None = None,
     policy: RetryPolicy | None = None,
+    stop: Stop | None = None,
 ) -> RunReport:
     """Run one sync. Returns the report; the status says how it ended
-    (``report.raise_for_status()`` turns failed/blocked into an error)."""
+    (``report.raise_for_status()`` turns failed/blocked/interrupted into an error).
+    ``stop`` (``activations.sync.interrupt``) set during delivery ends the run
+    gracefully: no new batch, the ones in flight finish, confirmed outcomes are
+    committed, status ``interrupted``."""
     db = Db.wrap(conn)
     if policy is None:
         r = spec.retries
@@ -249,7 +264,9 @@ def run(
             else:
                 prov = provider or make_provider(spec.provider, settings)
                 try:
-                    _deliver(db, spec, run_id, p, prov, settings, report, progress, policy)
+                    _deliver(
+                        db, spec, run_id, p, prov, settings, report, progress, policy, stop
+                    )
                 finally:
                     if provider is None:
                         close = getattr(prov, "close", None)
@@ -262,6 +279,12 @@ def run(
                     _forget_departed(db, spec, p)
                 if report.error:
                     report.status = "failed"
+                elif stop is not None and stop.is_set():
+                    report.status = "interrupted"
+                    report.error = (
+                        f"{stop.reason}: {report.sent} of {report.planned} records sent, "
+                        f"{report.confirmed} confirmed and committed; rerun to send the rest"
+                    )
                 elif rejects_over(spec.guards, report.sent, report.rejected):
                     report.status = "failed"
                     report.error = rejects_message(spec.guards, report.sent, report.rejected)
@@ -343,6 +366,7 @@ def _deliver(
     report: RunReport,
     progress: Progress | None,
     policy: RetryPolicy,
+    stop: Stop | None = None,
 ) -> None:
     limits = prov.limits
     limiter = limiter_for(
@@ -375,9 +399,12 @@ def _deliver(
         # sends stays "in flight" until its batch's commit knows the outcome, so after
         # a crash the next run resends it whatever its data is by then (settle_inflight)
         mark_planned_inflight(db, spec.name, run_id, p.table, sending)
+    attempted: set[str] = set()  # keys a request carried (their outcome may be unknown)
     # commits run on their own connection while the next batches go out
     with Committer(db) as committer:
         for operation, actions, call, removal in steps:
+            if stop is not None and stop.is_set():
+                break
             kinds: dict[str, str] = {}
 
             def records(actions: tuple[str, ...] = actions, kinds: dict[str, str] = kinds):
@@ -420,17 +447,28 @@ def _deliver(
             def batches(removal: bool = removal):
                 return cut_batches(records(), limits, prov.record_size, removal=removal)
 
+            def send(batch: Any, call: Callable[..., Any] = call) -> Any:
+                # checked before every attempt: once stopped, a batch not yet sent and a
+                # retry not yet made are abandoned (never committed)
+                if stop is not None and stop.is_set():
+                    raise Interrupted(stop.reason)
+                attempted.update(r.key for r in batch)
+                return call(spec.destination, batch)
+
             try:
                 dispatch(
                     batches(),
-                    lambda b, call=call, op=operation: call(spec.destination, b),
+                    send,
                     on_done,
                     concurrency=limits.concurrency,
                     policy=policy,
                     limiter=limiter,
                     max_record_bytes=limits.max_record_bytes,
                     unsettled=committer.unsettled,
+                    stop=stop.is_set if stop is not None else None,
                 )
+            except Interrupted:
+                break
             except (PermanentError, TransientError) as exc:
                 report.error = f"{spec.provider} {operation} to {spec.destination!r}: " + _safe(
                     str(exc), settings
@@ -441,3 +479,18 @@ def _deliver(
                 if delivery is not None:
                     report.requests = int(delivery.requests)
                     report.job_ids = list(delivery.job_ids)
+    if stop is not None and stop.is_set() and p.to_send:
+        _forget_unsent(db, spec, run_id, p, sending, attempted)
+
+
+def _forget_unsent(
+    db: Db, spec: SyncSpec, run_id: str, p: SyncPlan, sending: tuple[str, ...], sent: set[str]
+) -> None:
+    """A stopped run's write-ahead rows of records no request ever carried: their
+    destination is known (untouched), so the next run plans them as usual instead
+    of resending them as unknown."""
+    marks = ", ".join("'" + a.replace("'", "''") + "'" for a in sending)
+    planned = db.query(f"select record_key from {p.table} where action in ({marks})")
+    unsent = [k for (k,) in planned if k not in sent]
+    with db.transaction():
+        db.delete_keys(INFLIGHT, spec.name, unsent, run_id=run_id)

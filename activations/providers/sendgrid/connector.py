@@ -16,10 +16,14 @@ Mapping:
 Upsert: ``PUT /v3/marketing/contacts`` answers ``202 {job_id}``; the job is
 polled at ``GET /v3/marketing/contacts/imports/{id}`` until ``completed``,
 ``errored`` or ``failed``. ``completed`` confirms every record; ``failed``
-rejects every record; ``errored`` (row errors only in a file) is settled by
-looking the batch up with ``POST /v3/marketing/contacts/search/identifiers/email``:
-a contact that is there is confirmed (with its contact id), one that is not is
-rejected and retried next run.
+("all rows errored, or the job could not be processed") rejects the rows its
+error file lists, each with its reason; when the file lists none, the job could
+not be processed: a ``TransientError``, so the whole request is retried (a
+failure of the job is never charged to its records as rejections); ``errored``
+(row errors only in a file) is settled by looking the batch up with
+``POST /v3/marketing/contacts/search/identifiers/email``: a contact that is
+there is confirmed (with its contact id), one that is not is rejected and
+retried next run.
 
 Removal: contact ids come from state (the upsert outcome's ``destination_id``)
 or from the identifier search; then ``DELETE /v3/marketing/lists/{id}/contacts``
@@ -235,11 +239,21 @@ class SendGridProvider:
         if status == "completed":
             return [Outcome(r.key, "confirmed") for r in batch]
         results = job.get("results") or {}
-        if status == "failed":
-            errored = results.get("errored_count", len(batch))
-            reason = f"sendgrid import job {job_id} failed ({errored} rows errored)"
-            return [Outcome(r.key, "rejected", reason=reason) for r in batch]
         errors = self._job_errors(results.get("errors_url"))
+        if status == "failed":
+            if errors:  # all rows errored: each with its own reason
+                reason = f"sendgrid import job {job_id} failed"
+                return [
+                    Outcome(r.key, "rejected", reason=reason)
+                    if o.status == "confirmed"  # a row the file does not name
+                    else o
+                    for r, o in zip(batch, self._match_errors(batch, errors), strict=True)
+                ]
+            raise TransientError(
+                f"sendgrid import job {job_id} failed and listed no row errors "
+                f"({results.get('errored_count', '?')} of {len(batch)} counted): "
+                "the job could not be processed"
+            )
         if errors is not None:
             return self._match_errors(batch, errors)
         found = self.contact_ids(batch)

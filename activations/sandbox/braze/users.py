@@ -65,6 +65,7 @@ def track_attributes(sb: Sandbox, items: list[Any], errors: list[dict[str, Any]]
         contact = user_for(sb, obj, create)
         if contact is not None:
             apply_attributes(sb, contact, obj)
+            sb.count_write(NAME, contact.external_id or contact.email, obj)
         processed += 1
     return processed
 

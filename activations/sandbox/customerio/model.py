@@ -74,6 +74,7 @@ def identify(sb: Sandbox, contact: Contact, attributes: dict[str, Any]) -> None:
             contact.attributes[key] = value
     contact.updated_at = sb.now()
     sb.store.save_contact(contact)
+    sb.count_write(NAME, contact.id, attributes)
 
 
 def set_unsubscribed(sb: Sandbox, contact: Contact) -> None:

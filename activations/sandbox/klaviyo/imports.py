@@ -74,6 +74,7 @@ def complete_import(sb: Sandbox, job: dict[str, Any]) -> None:
     ids: list[str] = []
     for attrs in payload.pop("profiles"):
         contact, _ = upsert_profile(sb, attrs, profile_id_=attrs.get("id"))
+        sb.count_write(NAME, contact.external_id or contact.email, attrs)
         ids.append(contact.id)
     for list_id in payload["lists"]:
         ensure_list(sb, list_id)

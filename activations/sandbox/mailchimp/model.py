@@ -96,6 +96,7 @@ def write_member(sb: Sandbox, list_id: str, body: dict[str, Any], existing: Cont
     contact.updated_at = now
     sb.store.save_contact(contact)
     sb.store.add_members(NAME, list_id, [contact.id], now)
+    sb.count_write(NAME, email, body)
     return contact
 
 

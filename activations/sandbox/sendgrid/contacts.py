@@ -86,6 +86,7 @@ def complete_upsert(sb: Sandbox, job: dict[str, Any]) -> None:
             contact.attributes.setdefault("custom_fields", {}).update(record["custom_fields"])
         contact.updated_at = now
         sb.store.save_contact(contact)
+        sb.count_write(NAME, contact.external_id or contact.email, record)
         ids.append(contact.id)
     for list_id in payload["list_ids"]:
         sb.store.add_members(NAME, list_id, ids, now)
@@ -153,7 +154,7 @@ async def import_errors(job_id: str, sb: SandboxDep) -> Response:
     writer = csv.DictWriter(out, fieldnames=["email", "external_id", "error"],
                             extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(job["payload"]["errors"])
+    writer.writerows(job["payload"].get("errors", []))
     return PlainTextResponse(out.getvalue(), media_type="text/csv")
 
 

@@ -66,13 +66,15 @@ def dispatch(
     max_record_bytes: int | None = None,
     sleep: Sleep = time.sleep,
     unsettled: Callable[[], set[Future[Any]]] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Send every batch with ``send`` (retried per ``policy``, paced by
     ``limiter``), at most ``concurrency`` at once; ``on_done`` is called in
     this thread once per batch, in completion order. ``unsettled`` gives the
     work ``on_done`` started that is not finished (commits on another thread):
     it counts against ``concurrency``, so requests in flight plus batches not
-    yet committed never exceed it."""
+    yet committed never exceed it. Once ``stop()`` is true no new batch is
+    sent; the ones in flight finish and are handed back."""
 
     def one(batch: Batch) -> BatchResult:
         started = time.perf_counter()
@@ -103,14 +105,14 @@ def dispatch(
         # the next batch is cut (read, encoded) while the full set of requests is
         # in flight; then it waits for a free slot
         for batch in batches:
-            if error is not None:
+            if error is not None or (stop is not None and stop()):
                 break
             if batch.oversize:
                 rejected = oversize_outcomes(batch, max_record_bytes)
                 on_done(BatchResult(batch=batch, outcomes=rejected))
                 continue
             drain(max(1, concurrency) - 1)
-            if error is not None:
+            if error is not None or (stop is not None and stop()):
                 break
             inflight.add(pool.submit(one, batch))
         drain(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from connector_helpers import DESTINATION, people, sized
 
-from activations.contract.records import PermanentError, Record
+from activations.contract.records import PermanentError, Record, TransientError
 from activations.providers.http import encode_json
 from activations.providers.klaviyo.connector import import_body
 from activations.providers.sendgrid.connector import upsert_body
@@ -71,6 +71,32 @@ def test_async_import_job_is_polled_to_its_end(name, connector, sandbox) -> None
     ]
     assert len(polls) >= 3  # queued/pending, held back twice, then finished
     assert len({m for m in _members(sandbox, name)}) == 4
+
+
+@pytest.mark.parametrize("name", ["klaviyo", "sendgrid"])
+def test_a_job_that_fails_as_a_whole_is_retried_not_charged_to_its_records(
+    name, connector, sandbox
+) -> None:
+    """Found by the fault suite: a SendGrid job ``failed`` with no row errors
+    (it "could not be processed") used to reject every record it held, so a
+    transient failure counted against the rejects guard and max_attempts."""
+    provider = connector(name)
+    sandbox.set_faults(name, failing_jobs=1)
+    with pytest.raises(TransientError, match="cancelled|could not be processed"):
+        provider.upsert(DESTINATION[name], people(3))
+    outcomes = provider.upsert(DESTINATION[name], people(3))  # the engine's retry
+    assert {o.status for o in outcomes} == {"confirmed"}
+    assert len(_members(sandbox, name)) == 3
+
+
+def test_sendgrid_failed_job_with_row_errors_rejects_each_row_with_its_reason(
+    connector, sandbox
+) -> None:
+    provider = connector("sendgrid")
+    bad = [Record(key=f"b{i}", email=f"b{i}@shop.c0m", fields={}, hash="h") for i in range(2)]
+    outcomes = provider.upsert(DESTINATION["sendgrid"], bad)
+    assert [o.status for o in outcomes] == ["rejected", "rejected"]
+    assert all(o.reason and "failed" not in o.reason for o in outcomes)  # the row's own words
 
 
 def _members(sandbox, name):

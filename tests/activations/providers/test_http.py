@@ -201,3 +201,32 @@ def test_error_text_is_redacted_before_it_is_cut(bad_webhook) -> None:
     text = str(raised.value)
     # no prefix of the key survives the cut (it was replaced whole, then cut)
     assert "whsec-str" not in text and "***" in text
+
+
+def test_a_wait_announced_on_a_429_holds_every_request_of_the_client() -> None:
+    """Found by the fault suite: a Retry-After answered to one thread paced only the
+    delivery bucket, so another thread's job poll went out before the wait was over."""
+    now = [100.0]
+    seen: list[tuple] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(("sent", request.url.path, now[0]))
+        if request.url.path == "/busy":
+            return httpx.Response(429, headers={"Retry-After": "5"})
+        return httpx.Response(200, json={})
+
+    def sleep(seconds: float) -> None:
+        seen.append(("slept", seconds))
+        now[0] += seconds
+
+    api = ApiClient("klaviyo", ProviderSettings(base_url="http://esp", api_key="k" * 12),
+                    retry_after=retry_after_seconds, clock=lambda: now[0], sleep=sleep)
+    api.client = httpx.Client(base_url="http://esp", transport=httpx.MockTransport(handler))
+    with pytest.raises(TransientError) as throttled:
+        api.request("GET", "/busy")
+    assert throttled.value.retry_after == 5
+    api.request("GET", "/jobs/1")  # any later request of this client (a job poll) waits first
+    api.request("GET", "/jobs/1")  # and the wait is spent once
+    assert seen == [("sent", "/busy", 100.0), ("slept", 5.0), ("sent", "/jobs/1", 105.0),
+                    ("sent", "/jobs/1", 105.0)]
+
