@@ -109,7 +109,14 @@ by_campaign as (
 
 select
     by_campaign.campaign_id,
-    campaigns.campaign_name,
+    -- a coupon campaign of the syncs has no ESP campaign: its own name
+    coalesce(
+        campaigns.campaign_name,
+        case
+            when by_campaign.coupon_program is not null
+                then by_campaign.campaign_id
+        end
+    ) as campaign_name,
     coalesce(
         campaigns.program, by_campaign.coupon_program, 'none'
     ) as program,  -- noqa: RF04
