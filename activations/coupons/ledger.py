@@ -146,3 +146,15 @@ def status(db: Db, campaign: str | None = None) -> list[dict[str, Any]]:
             )
     rows = sorted(out.values(), key=lambda r: r["campaign"])
     return [r for r in rows if campaign is None or r["campaign"] == campaign]
+
+
+def samples(db: Db, campaign: str, n: int = 3) -> list[tuple[Any, ...]]:
+    """A few assignments of ``campaign``, earliest first: (person_id, code,
+    value, value_type, expires_at)."""
+    if not has_assignments(db):
+        return []
+    return db.query(
+        f"select person_id, code, value, value_type, expires_at from {ASSIGNMENTS} "
+        f"where campaign = ? order by assigned_at, person_id limit {int(n)}",
+        [campaign],
+    )
