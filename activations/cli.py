@@ -13,6 +13,7 @@ import typer
 from activations import demo
 from activations.collect import commands as collect_commands
 from activations.consent import commands as consent_commands
+from activations.coupons import commands as coupons_commands
 from activations.dashboards import commands as dashboards_commands
 from activations.errors import UserError
 from activations.generator import commands as generator_commands
@@ -38,6 +39,7 @@ for area in (
     consent_commands,
     dashboards_commands,
     collect_commands,
+    coupons_commands,
     demo,
 ):
     area.register(app)

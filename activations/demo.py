@@ -126,6 +126,34 @@ def run_syncs(specs: list[SyncSpec], env: Mapping[str, str], warehouse: Path) ->
     return table
 
 
+def coupon_table(specs: list[SyncSpec], warehouse: Path) -> Table | None:
+    """The per-person codes the syncs with ``coupons:`` gave out (a few of each)."""
+    from activations.coupons.ledger import samples, status
+    from activations.warehouse.db import Db
+
+    campaigns = {s.coupons.campaign: s for s in specs if s.coupons is not None}
+    if not campaigns:
+        return None
+    table = Table(title="per-person coupon codes (activations.coupon_assignments)",
+                  header_style="bold")
+    for column in ("campaign", "sync", "given", "person", "code", "value", "expires"):
+        table.add_column(column)
+    con = connect_duckdb(warehouse, read_only=True)
+    try:
+        db = Db(con)
+        given = {r["campaign"]: r["assigned"] for r in status(db)}
+        for campaign, spec in campaigns.items():
+            for i, (person, code, value, kind, expires) in enumerate(samples(db, campaign)):
+                unit = "%" if kind == "percent" else ""
+                table.add_row(campaign if i == 0 else "", spec.name if i == 0 else "",
+                              f"{given.get(campaign, 0):,}" if i == 0 else "", person, code,
+                              f"{value}{unit}" if value is not None else "",
+                              f"{expires:%Y-%m-%d}" if expires else "")
+    finally:
+        con.close()
+    return table
+
+
 def demo_command(
     customers: Annotated[int, typer.Option(min=100, help="customers to generate")] = 5000,
     days: Annotated[int, typer.Option(min=7, help="days of history")] = 90,
@@ -181,10 +209,15 @@ def demo_command(
             sink = stack.enter_context(SinkServer(secret, SINK_LOG))
             env.update(webhook_env(local, sink.url, secret))
         console.print(run_syncs(specs, env, warehouse))
+    coupons = coupon_table(specs, warehouse)
+    if coupons is not None:
+        console.print(coupons)
 
     console.rule("[bold]4/5 measure (metric marts with the sync history, dashboard)")
     with console.status("dbt build of the metric marts …"):
-        dbt.build(select=["path:models/marts/metrics"], vars=dbt_vars, quiet=True)
+        # the coupon ledger the syncs just started is read by a staging view
+        dbt.build(select=["stg_activations__coupon_assignments", "path:models/marts/metrics"],
+                  vars=dbt_vars, quiet=True)
     page = render_dashboard(warehouse, DASHBOARD)
 
     console.rule("[bold]5/5 what is where")

@@ -9,6 +9,8 @@ Portable SQL on DuckDB and PostgreSQL (dialect bits in ``Db``).
 
 from __future__ import annotations
 
+from activations.coupons.assign import SNAPSHOT_COLUMNS, snapshot_parts
+from activations.coupons.spec import COUPON_COLUMNS
 from activations.errors import UserError
 from activations.sync.specs import SyncSpec
 from activations.warehouse.db import Db
@@ -34,8 +36,12 @@ def check_audience(spec: SyncSpec, db: Db) -> list[str]:
     columns = db.columns(schema, table)
     lowered = {c.lower(): c for c in columns}
     wanted = [("identity", spec.identity)] + [
-        (f"fields.{dest}", col) for dest, col in spec.fields.items()
+        (f"fields.{dest}", col) for dest, col in spec.fields.items() if col not in COUPON_COLUMNS
     ]
+    if spec.coupons is not None:  # codes are given per person_id, valued by value_column
+        wanted.append(("coupons", "person_id"))
+        if spec.coupons.value_column:
+            wanted.append(("coupons.value_column", spec.coupons.value_column))
     for path, col in wanted:
         if col.lower() not in lowered:
             raise UserError(
@@ -95,7 +101,11 @@ def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
     email_col = "a.email" if "email" in lowered else "cast(null as varchar)"
     email = f"lower(trim({db.text(email_col)}))"
     key = email if spec.identity.lower() == "email" else db.text(f"a.{quote(spec.identity)}")
-    mapped = [f"a.{quote(col)}" for col in spec.fields.values()]
+    coupons = snapshot_parts(spec.coupons, db) if spec.coupons is not None else None
+    mapped = [
+        coupons.column(col) if coupons and col in COUPON_COLUMNS else f"a.{quote(col)}"
+        for col in spec.fields.values()
+    ]
     canon_parts = [_part(db, email)] + [_part(db, m) for m in mapped]
     if spec.mode == "events" and "entered_at" in lowered:
         canon_parts.append(_part(db, "a.entered_at"))  # a re-entry is a new event
@@ -109,10 +119,12 @@ def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
     )
     fcols = ", ".join(f"{m} as f_{i}" for i, m in enumerate(mapped))
     fcols = (", " + fcols) if fcols else ""
+    outer = "".join(f", f_{i}" for i in range(len(mapped)))
+    outer += "".join(f", {c}" for c in SNAPSHOT_COLUMNS) if coupons else ""
     db.execute(
         f"""create temp table {table} as
         select
-            record_key, email, record_hash, reason{"".join(f", f_{i}" for i in range(len(mapped)))}
+            record_key, email, record_hash, reason{outer}
         from (
             select
                 k.*,
@@ -136,8 +148,10 @@ def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
                     end as base_reason,
                     row_number() over (partition by {key} order by {record_hash}) as dup
                     {fcols}
+                    {coupons.extra if coupons else ""}
                 from {spec.audience_schema}.{quote(spec.audience_table)} as a
                 {policy_join}
+                {coupons.join if coupons else ""}
             ) as k
         ) as s"""
     )

@@ -101,6 +101,16 @@ def _print_plan(p: SyncPlan) -> None:
             f"({other.records} records); it now sends to {spec.provider} "
             f"{spec.destination!r}, so the plan starts fresh (a run retires the old state)"
         )
+    if spec.coupons is not None:
+        pool = (
+            "generated"
+            if p.coupons_available is None
+            else f"{p.coupons_available} unassigned in the pool"
+        )
+        console.print(
+            f"  coupons: campaign {spec.coupons.campaign!r}: {p.coupons_needed} people would get "
+            f"their own code ({pool}); a dry run or a plan gives out none"
+        )
     for g in p.guards:
         mark = "[green]ok[/]" if g.passed else "[red]BLOCKED[/]"
         console.print(f"  guard {g.name}: {mark} {g.message}")
@@ -121,7 +131,10 @@ def _print_report(r: engine.RunReport) -> None:
         )
         console.print(f"[{color}]blocked[/] {r.sync}: nothing sent{would}")
         console.print(f"  [red]{r.error}[/]")
-        console.print("  check the audience, then rerun with --force to override the guard")
+        if r.forceable:
+            console.print("  check the audience, then rerun with --force to override the guard")
+        else:
+            console.print("  fix what the guard names, then rerun (--force does not override it)")
         return
     console.print(
         f"[{color}]{r.status}[/] {r.sync}: sent {r.sent}, confirmed {r.confirmed}, "
@@ -131,6 +144,8 @@ def _print_report(r: engine.RunReport) -> None:
     )
     if r.job_ids:
         console.print(f"  jobs: {', '.join(r.job_ids)}")
+    if r.coupons_assigned:
+        console.print(f"  coupon codes given out: {r.coupons_assigned}")
     if r.error:
         console.print(f"  [red]{r.error}[/]")
     if r.status == "interrupted":

@@ -29,6 +29,7 @@ from functools import partial
 from typing import Any
 
 from activations.contract.records import PermanentError, Provider, ProviderSettings, TransientError
+from activations.coupons.assign import assign as assign_coupons
 from activations.errors import UserError
 from activations.providers.http import redact, secret_variants
 from activations.providers.registry import make_provider
@@ -38,7 +39,12 @@ from activations.sync.delivery.batching import cut_batches
 from activations.sync.delivery.dispatch import BatchResult, dispatch
 from activations.sync.delivery.pacing import limiter_for
 from activations.sync.delivery.retries import RetryPolicy
-from activations.sync.guards import GuardVerdict, rejects_message, rejects_over
+from activations.sync.guards import (
+    UNFORCEABLE,
+    GuardVerdict,
+    rejects_message,
+    rejects_over,
+)
 from activations.sync.interrupt import Interrupted, Stop
 from activations.sync.plan import SyncPlan, drop, iter_records
 from activations.sync.plan import plan as make_plan
@@ -115,6 +121,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # what the user should know of this run
     forced: bool = False
     dry_run: bool = False
+    coupons_assigned: int = 0  # coupon codes this run gave out (activations.coupons)
     plan: SyncPlan | None = field(default=None, repr=False)
 
     @property
@@ -152,14 +159,22 @@ class RunReport:
             "notes": list(self.notes),
             "forced": self.forced,
             "dry_run": self.dry_run,
+            "coupons_assigned": self.coupons_assigned,
         }
+
+    @property
+    def forceable(self) -> bool:
+        """A blocked run that ``--force`` would let through."""
+        return not any(not g.passed and g.name in UNFORCEABLE for g in self.guards)
 
     def raise_for_status(self) -> None:
         if self.status == "blocked":
             failed = "; ".join(g.message for g in self.guards if not g.passed)
             raise RunFailed(
                 f"sync {self.sync!r} blocked by a guard: {failed}",
-                hint="check the audience, then rerun with --force",
+                hint="check the audience, then rerun with --force"
+                if self.forceable
+                else "fix what the guard names (--force does not override it), then rerun",
             )
         if self.status == "failed":
             raise RunFailed(f"sync {self.sync!r} failed: {self.error}")
@@ -253,10 +268,12 @@ def run(
                 report.notes.append(_retired_note(spec, other))
             settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
             p = make_plan(spec, db)
+            if spec.coupons is not None and p.coupons_needed and not _stops(p, force):
+                p = _assign_coupons(db, spec, run_id, p, report)
             _from_plan(report, p)
             with db.transaction():
                 set_run_counts(db, run_id, report.counts())
-            if p.blocked and not force:
+            if _stops(p, force):
                 report.status = "blocked"
                 report.error = "; ".join(g.message for g in p.guards if not g.passed)
                 # nothing was added, changed or removed (the plan keeps what would be)
@@ -312,6 +329,46 @@ def run(
         finally:
             release_lock(db, spec.name, run_id)
     return report
+
+
+def _stops(p: SyncPlan, force: bool) -> bool:
+    """A failed guard stops the run; ``force`` overrides all but ``UNFORCEABLE``."""
+    return any(not g.passed and (not force or g.name in UNFORCEABLE) for g in p.guards)
+
+
+def _assign_coupons(
+    db: Db, spec: SyncSpec, run_id: str, p: SyncPlan, report: RunReport
+) -> SyncPlan:
+    """Give a code to everyone the plan found without one, then plan again so
+    the codes are part of the records (and of their hashes). Anyone still
+    without a code blocks the run: nobody is sent an empty code."""
+    assert spec.coupons is not None
+    got = assign_coupons(
+        db,
+        spec.coupons,
+        p.snapshot,
+        sync_name=spec.name,
+        audience=spec.audience_table,
+        run_id=run_id,
+    )
+    report.coupons_assigned = got.assigned
+    if got.assigned:
+        report.notes.append(
+            f"gave {got.assigned} people their own code of coupon campaign "
+            f"{spec.coupons.campaign!r} ({spec.coupons.source})"
+        )
+    drop(db, p)
+    p = make_plan(spec, db)
+    if p.coupons_needed:
+        missing = (
+            f"{p.coupons_needed} people still have no code of campaign "
+            f"{spec.coupons.campaign!r} after assignment ({got.missing} codes missing); "
+            f"import more with `activations coupons import FILE --campaign "
+            f"{spec.coupons.campaign}`"
+        )
+        p.guards = [g for g in p.guards if g.name != "coupons"]
+        p.guards.append(GuardVerdict("coupons", False, missing))
+    return p
 
 
 def _retired_note(spec: SyncSpec, other: OtherTarget) -> str:

@@ -8,6 +8,9 @@ same thing about the same numbers.
   the members this sync confirmed;
 - ``empty_audience`` (mirror): an empty audience may not empty a destination
   that has members, unless ``allow_empty``;
+- ``coupons`` (a sync with ``coupons:``): a pool must hold a code for every
+  person who needs one; ``--force`` does not override it (``UNFORCEABLE``):
+  nobody may get an empty code;
 - ``rejects_over``: a run fails when the provider refused more than
   ``max_rejects_share`` of the records sent.
 """
@@ -17,7 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from activations.coupons.spec import CouponSpec
 from activations.sync.specs import Guards
+
+#: guards ``--force`` does not override
+UNFORCEABLE = frozenset({"coupons"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,29 @@ def plan_guards(mode: str, guards: Guards, p: PlanCounts) -> list[GuardVerdict]:
             )
         )
     return verdicts
+
+
+def coupon_guard(coupons: CouponSpec, needed: int, available: int | None) -> GuardVerdict:
+    """Enough codes for everyone who needs one (``available`` None: generated)."""
+    name = coupons.campaign
+    if available is None:
+        return GuardVerdict(
+            "coupons", True, f"campaign {name!r}: {needed} people need a code (generated)"
+        )
+    if needed <= available:
+        return GuardVerdict(
+            "coupons",
+            True,
+            f"campaign {name!r}: {needed} people need a code; {available} unassigned in the pool",
+        )
+    return GuardVerdict(
+        "coupons",
+        False,
+        f"campaign {name!r}: the coupon pool ran dry: {needed} people need a code, "
+        f"{available} unassigned in the pool, {needed - available} codes missing; import more "
+        f"with `activations coupons import FILE --campaign {name}` (--force does not "
+        "override this: nobody gets an empty code)",
+    )
 
 
 def rejects_over(guards: Guards, sent: int, rejected: int) -> bool:

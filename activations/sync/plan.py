@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activations.contract.records import Record
+from activations.coupons import assign as coupon_codes
 from activations.sync.audience import INVALID_EMAIL, check_audience, snapshot
-from activations.sync.guards import GuardVerdict, plan_guards
+from activations.sync.guards import GuardVerdict, coupon_guard, plan_guards
 from activations.sync.specs import SyncSpec
 from activations.sync.state import (
     INFLIGHT,
@@ -67,6 +68,10 @@ class SyncPlan:
     # state of this sync written for another provider or destination (ignored; a
     # real run retires it first)
     previous: list[OtherTarget] = field(default_factory=list)
+    # coupons: sendable people who qualify for a code and have none yet, and the
+    # unassigned codes of the campaign's pool (None: codes are generated)
+    coupons_needed: int = 0
+    coupons_available: int | None = None
 
     @property
     def to_send(self) -> int:
@@ -104,6 +109,12 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     _plan_table(spec, db, result, fields, state, members, rejects)
     _count(spec, db, result, state, members)
     result.guards = plan_guards(spec.mode, spec.guards, result)
+    if spec.coupons is not None:
+        result.coupons_needed = coupon_codes.needed(db, spec.coupons, result.snapshot)
+        result.coupons_available = coupon_codes.available(db, spec.coupons)
+        result.guards.append(
+            coupon_guard(spec.coupons, result.coupons_needed, result.coupons_available)
+        )
     _sample(spec, db, result, fields, samples)
     result.seconds = time.perf_counter() - started
     return result

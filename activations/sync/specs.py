@@ -22,9 +22,11 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from activations.contract.records import ProviderSettings
+from activations.coupons.spec import COUPON_COLUMNS, CouponSpec
 from activations.errors import UserError
 from activations.paths import PROJECT_ROOT
 from activations.providers import registry
@@ -159,6 +161,7 @@ class SyncSpec(BaseModel):
     guards: Guards = Field(default_factory=Guards)
     credentials: Credentials = Field(default_factory=Credentials)
     retries: Retries = Field(default_factory=Retries)
+    coupons: CouponSpec | None = None  # a unique code per person (activations.coupons)
 
     _source: SpecSource = PrivateAttr(default=SpecSource(Path("<inline>"), 0))
 
@@ -201,9 +204,22 @@ class SyncSpec(BaseModel):
                     f"{dest!r} is not a destination field name (letters, digits, _ . - $ "
                     "and spaces)"
                 )
-            if not isinstance(column, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column):
+            if not isinstance(column, str) or not (
+                re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column) or column in COUPON_COLUMNS
+            ):
                 raise ValueError(f"{dest}: {column!r} is not a column name")
         return value
+
+    @model_validator(mode="after")
+    def _coupon_fields(self) -> SyncSpec:
+        if self.coupons is None:
+            used = [d for d, c in self.fields.items() if c in COUPON_COLUMNS]
+            if used:
+                raise ValueError(
+                    f"fields {', '.join(used)} map a coupon code, but the sync declares no "
+                    "`coupons:` block (campaign, source, ...; see syncs/README.md)"
+                )
+        return self
 
     @property
     def source(self) -> SpecSource:

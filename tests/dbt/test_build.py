@@ -110,6 +110,16 @@ STAGING_CONTRACT: dict[str, list[str]] = {
         "redeemed_at",
         "order_id",
     ],
+    "stg_activations__coupon_assignments": [
+        "coupon_code",
+        "customer_id",
+        "coupon_campaign",
+        "coupon_source",
+        "coupon_value",
+        "value_type",
+        "assigned_at",
+        "expires_at",
+    ],
     "stg_esp__campaigns": [
         "campaign_id",
         "campaign_name",

@@ -64,6 +64,9 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
                 "select count(*) from raw.events where message_id like 'sample-%'"
                 " and event = 'Page Viewed'"
             ).fetchone()[0]
+            codes = [c for (c,) in con.execute(
+                "select code from activations.coupon_assignments where campaign = 'cart-24h'"
+            ).fetchall()]  # fmt: skip
         finally:
             con.close()
         assert collected == 200
@@ -86,6 +89,12 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
                 confirmed and provider != "customerio"  # events have no list
             ):
                 assert destination in page, (provider, destination)
+
+        # cart abandoners at the 24 h stage got their own code, shown by the demo and
+        # carried to the Klaviyo list as a profile property
+        assert codes and "per-person coupon codes" in done.stdout
+        assert any(code in done.stdout for code in codes)
+        assert any(code in page for code in codes)
 
         # the dashboard is one self-contained page drawn on the server
         html = (tmp_path / "out" / "dashboard.html").read_text()

@@ -1,4 +1,5 @@
--- Customers holding a coupon not redeemed as of as_of that expires after as_of
+-- Customers holding a coupon (the shop's own, or a code a sync gave them:
+-- int_coupons_unioned) not redeemed as of as_of that expires after as_of
 -- and at most coupon_expiry_lookahead_days later (elapsed time: exactly
 -- lookahead days is in; already expired is out). One row per person: the coupon
 -- expiring first. entered_at = expires_at - lookahead days.
@@ -14,7 +15,7 @@ open_coupons as (
         issued_at,
         expires_at,
         row_number() over (partition by customer_id order by expires_at, coupon_code) as coupon_rank
-    from {{ ref('stg_shop__coupons') }}
+    from {{ ref('int_coupons_unioned') }}
     where
         customer_id is not null
         and issued_at <= {{ as_of_ts() }}

@@ -1,13 +1,15 @@
-{#- Coupons by issuing campaign: issued, redeemed, redemption rate, revenue
-    and discount of the completed orders that used them, and the effect of
-    expiry reminders: redemption of coupons whose holder got an email of the
-    coupon_expiring program between issue and expiry (before redeeming)
-    against coupons whose holder did not. -#}
+{#- Coupons by issuing campaign (the shop's coupons by ESP campaign; the codes
+    syncs gave out by coupon campaign, with the audience that gave them as
+    program, redeemed through raw.orders.coupon_code: int_coupons_unioned):
+    issued, redeemed, redemption rate, revenue and discount of the completed
+    orders that used them, and the effect of expiry reminders: redemption of
+    coupons whose holder got an email of the coupon_expiring program between
+    issue and expiry (before redeeming) against coupons whose holder did not. -#}
 
 with
 
 coupons as (
-    select * from {{ ref('stg_shop__coupons') }}
+    select * from {{ ref('int_coupons_unioned') }}
     where issued_at <= {{ as_of_ts() }}
 ),
 
@@ -44,9 +46,10 @@ reminded as (
 ),
 
 redemption_orders as (
+    -- codes as typed at checkout: compared trimmed and upper case
     select
         order_id,
-        coupon_code,
+        upper(trim(coupon_code)) as coupon_code,
         total,
         discount
     from {{ ref('orders') }}
@@ -57,6 +60,7 @@ enriched as (
     select
         coupons.coupon_code,
         coalesce(coupons.campaign_id, 'none') as campaign_id,
+        coupons.program,
         case when coupons.redeemed_at is not null then 1 else 0 end
             as is_redeemed,
         case when reminded.coupon_code is not null then 1 else 0 end
@@ -67,7 +71,7 @@ enriched as (
     left join reminded on coupons.coupon_code = reminded.coupon_code
     left join redemption_orders
         on
-            coupons.coupon_code = redemption_orders.coupon_code
+            upper(trim(coupons.coupon_code)) = redemption_orders.coupon_code
             and (
                 coupons.order_id is null
                 or coupons.order_id = redemption_orders.order_id
@@ -77,6 +81,7 @@ enriched as (
 by_campaign as (
     select
         campaign_id,
+        max(program) as coupon_program,
         count(distinct coupon_code) as coupons_issued,
         count(distinct case when is_redeemed = 1 then coupon_code end)
             as coupons_redeemed,
@@ -104,8 +109,17 @@ by_campaign as (
 
 select
     by_campaign.campaign_id,
-    campaigns.campaign_name,
-    coalesce(campaigns.program, 'none') as program,  -- noqa: RF04
+    -- a coupon campaign of the syncs has no ESP campaign: its own name
+    coalesce(
+        campaigns.campaign_name,
+        case
+            when by_campaign.coupon_program is not null
+                then by_campaign.campaign_id
+        end
+    ) as campaign_name,
+    coalesce(
+        campaigns.program, by_campaign.coupon_program, 'none'
+    ) as program,  -- noqa: RF04
     by_campaign.coupons_issued,
     by_campaign.coupons_redeemed,
     cast(
