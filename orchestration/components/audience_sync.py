@@ -37,7 +37,7 @@ from dagster_dbt import DbtProjectComponent
 from activations.errors import UserError
 from activations.sync import engine
 from activations.sync.engine import RunReport
-from activations.sync.guards import rejects_over
+from activations.sync.guards import UNFORCEABLE, rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
 from orchestration.lib.cadence import follow_condition
 from orchestration.lib.metadata import run_metadata
@@ -162,10 +162,15 @@ def build_sync_assets(spec: SyncSpec, audience_key: dg.AssetKey) -> list[dg.Asse
         metadata = run_metadata(spec, report)
         over = rejects_over(spec.guards, report.sent, report.rejected)
         if report.status == "blocked":
+            tripped = {g.name for g in report.guards if not g.passed}
+            advice = (
+                "Import more codes into the campaign's pool (force does not override it)."
+                if tripped & UNFORCEABLE
+                else "Check the plan; to send anyway, materialize this asset alone with "
+                "config force: true."
+            )
             raise dg.Failure(
-                description=f"sync {spec.name!r} blocked by a guard: {report.error}. "
-                "Check the plan; to send anyway, materialize this asset alone with "
-                "config force: true.",
+                description=f"sync {spec.name!r} blocked by a guard: {report.error}. {advice}",
                 metadata=metadata,
             )
         if report.status == "failed" and not over:
