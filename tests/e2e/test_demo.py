@@ -77,10 +77,11 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
 
         # the signed webhook's receiver holds exactly what the sync confirmed
         webhook = next(r for r in runs if r[1] == "webhook")
-        # (the receiver's log exists, empty when nothing was delivered)
+        # (the receiver's log exists, empty when nothing was delivered: how many
+        # pending payments are sendable depends on the generated shop, not the clock)
         log = tmp_path / "out" / "webhook_received.jsonl"
         received = [json.loads(line) for line in log.read_text().splitlines() if line]
-        assert len(received) == webhook[4] > 0
+        assert len(received) == webhook[4]
 
         # the marketer's page shows every ESP destination that received people
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30).text

@@ -17,7 +17,7 @@ import pytest
 
 from activations.errors import UserError
 from activations.generator import generate
-from activations.warehouse.raw_schema import EVENT_PROPERTIES, RAW_TABLES
+from activations.warehouse.raw_schema import EVENT_PROPERTIES, RAW_SOURCES, RAW_TABLES
 
 ACTIVATIONS = Path(sys.executable).parent / "activations"
 SMALL = {"customers": 400, "days": 30, "end": datetime(2026, 3, 2, 9), "chunk_customers": 150}
@@ -445,6 +445,8 @@ def test_seed_and_end_give_byte_identical_rows_across_processes(tmp_path: Path) 
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         dumps.append(_table_bytes(target))
-    assert all(dumps[0][t].count(b"\n") > 1 for t in RAW_TABLES)
+    # a small shop: the shop's own tables all have rows (a 10-day community may have none yet)
+    shop = [t for t in RAW_TABLES if RAW_SOURCES[t] in ("shop", "app", "esp")]
+    assert all(dumps[0][t].count(b"\n") > 1 for t in shop)
     for table in RAW_TABLES:
         assert dumps[0][table] == dumps[1][table], table
