@@ -96,7 +96,11 @@ class Gate:
         await self.app(scope, receive, watched)
 
 
-def make_app(secret: str, log: Path, faults: Faults | None = None) -> FastAPI:
+def make_app(
+    secret: str, log: Path, faults: Faults | None = None, unsigned_prefix: str | None = None
+) -> FastAPI:
+    """``unsigned_prefix`` (benchmarks only): posts under that path are stored
+    without a signature check, for peers that cannot sign (docs/peers.md)."""
     app = FastAPI()
     faults = faults or Faults()
     # the log exists from the start: empty means nothing was delivered (not "never ran")
@@ -108,7 +112,8 @@ def make_app(secret: str, log: Path, faults: Faults | None = None) -> FastAPI:
     @app.post("/{path:path}")
     async def receive(path: str, request: Request) -> JSONResponse:
         body = await request.body()
-        if not verify(
+        unsigned = unsigned_prefix is not None and ("/" + path).startswith(unsigned_prefix)
+        if not unsigned and not verify(
             secret,
             request.headers.get(TIMESTAMP_HEADER, ""),
             body,
@@ -212,11 +217,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--log", type=Path, default=Path("webhook-sink.jsonl"))
+    parser.add_argument(
+        "--accept-unsigned",
+        metavar="PREFIX",
+        help="benchmarks only: store posts under this path prefix without a signature check",
+    )
     args = parser.parse_args()
     secret = os.environ.get("WEBHOOK_SECRET", "")
     if not secret:
         raise SystemExit("set WEBHOOK_SECRET to the signing secret of the sync")
-    uvicorn.run(make_app(secret, args.log), host="127.0.0.1", port=args.port, log_level="warning")
+    app = make_app(secret, args.log, unsigned_prefix=args.accept_unsigned)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

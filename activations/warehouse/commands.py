@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from activations import clock
+from activations.errors import UserError
 from activations.paths import duckdb_path
 from activations.warehouse import dbt
 from activations.warehouse.counts import last_build, warehouse_counts
@@ -32,12 +33,34 @@ def build_command(
         str | None,
         typer.Option("--target", help="profiles.yml output: duckdb (default) or postgres"),
     ] = None,
+    hourly: Annotated[
+        bool,
+        typer.Option(
+            "--hourly",
+            help="only what an hour of new events touches: the hourly audiences and what "
+            "they read (dbt selector `hourly`, dbt_project/selectors.yml)",
+        ),
+    ] = False,
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="rebuild the incremental event models from scratch"),
+    ] = False,
 ) -> None:
     """Build the dbt project (models, seeds, data tests, unit tests) into the warehouse.
 
     One as_of for the whole build: the given one (UTC), else now (UTC), fixed here."""
+    if hourly and (select or exclude):
+        raise UserError(
+            "--hourly is a selection of its own: drop --select/--exclude, or use them alone",
+            hint="activations build --hourly",
+        )
     dbt_vars = clock.with_as_of(dbt.parse_vars(vars))
-    result = dbt.build(select=select or (), exclude=exclude or (), vars=dbt_vars, target=target)
+    extra = (["--selector", dbt.HOURLY_SELECTOR] if hourly else []) + (
+        ["--full-refresh"] if full_refresh else []
+    )
+    result = dbt.build(
+        select=select or (), exclude=exclude or (), vars=dbt_vars, target=target, extra_args=extra
+    )
     counts = result.by_status()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to do"
     typer.secho(

@@ -66,6 +66,12 @@ class DbtRun:
         return [n for n in self.nodes if n.status == "warn"]
 
 
+#: dbt_project/selectors.yml: what an hour of new events touches (the hourly
+#: audiences and every model they read); `activations build --hourly`, Dagster's
+#: hourly_build job
+HOURLY_SELECTOR = "hourly"
+
+
 def dbt_env(
     *,
     warehouse: Path | str | None = None,

@@ -39,6 +39,7 @@ from activations.sync import engine
 from activations.sync.engine import RunReport
 from activations.sync.guards import UNFORCEABLE, rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
+from orchestration.components.dbt_project import ActivationsDbtProjectComponent
 from orchestration.lib.cadence import follow_condition
 from orchestration.lib.metadata import run_metadata
 from orchestration.lib.resources import WarehouseResource
@@ -222,6 +223,23 @@ def build_campaign_job(
     )
 
 
+HOURLY_JOB = "hourly_build"
+
+
+def build_hourly_job(dbt_hourly: dg.AssetSelection, hourly_syncs: Sequence[dg.AssetsDefinition]):
+    """``hourly_build``: what an hour of new events touches (the dbt selector
+    ``hourly``, as ``activations build --hourly``), then the syncs declared
+    ``schedule: hourly`` (their plan and delivery)."""
+    return dg.define_asset_job(
+        HOURLY_JOB,
+        selection=dbt_hourly
+        | dg.AssetSelection.assets(*(key for a in hourly_syncs for key in a.keys)),
+        description="The hourly path: the incremental event models and the hourly audiences "
+        "with what they read (dbt selector `hourly`), then the hourly syncs.",
+        tags={"kind": "hourly"},
+    )
+
+
 def audience_key(dbt: DbtProjectComponent, spec: SyncSpec) -> dg.AssetKey:
     """The dbt asset of the sync's audience, or a clear error at its declaration."""
     try:
@@ -260,9 +278,14 @@ class AudienceSyncComponent(dg.Component, dg.Resolvable, dg.Model):
         dbt_op = dbt_op_name(dbt, self.transform)
         assets: list[dg.AssetsDefinition] = []
         jobs = []
+        hourly_syncs: list[dg.AssetsDefinition] = []
         for spec in self.sync_specs(context.project_root):
             audience = audience_key(dbt, spec)
             pair = build_sync_assets(spec, audience)
             assets.extend(pair)
             jobs.append(build_campaign_job(spec, audience, pair, dbt_op))
+            if spec.schedule == "hourly":
+                hourly_syncs.extend(pair)
+        if isinstance(dbt, ActivationsDbtProjectComponent):
+            jobs.append(build_hourly_job(dbt.hourly_selection(), hourly_syncs))
         return dg.Definitions(assets=assets, jobs=jobs)

@@ -25,9 +25,11 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtProject, DbtProjectComponent
+from dagster_dbt.dbt_manifest_asset_selection import DbtManifestAssetSelection
 
 from activations.clock import with_as_of
 from activations.errors import UserError
+from activations.warehouse.dbt import HOURLY_SELECTOR
 from orchestration.lib.cadence import freshness_policy, refresh_condition
 
 OWNERS = {
@@ -121,3 +123,13 @@ class ActivationsDbtProjectComponent(DbtProjectComponent):
             if meta.get("dagster", {}).get("group") == group:
                 names.append(node["name"])
         return sorted(names)
+
+    def hourly_selection(self) -> dg.AssetSelection:
+        """The dbt selector ``hourly`` (dbt_project/selectors.yml) as assets: what
+        ``activations build --hourly`` builds."""
+        return DbtManifestAssetSelection.build(
+            manifest=self._validated_manifest,
+            dagster_dbt_translator=self.translator,
+            selector=HOURLY_SELECTOR,
+            project=self.dbt_project,
+        )

@@ -139,6 +139,28 @@ def test_campaign_jobs_rebuild_the_audience_through_the_dbt_step(
         assert set(job.run_config_schema.config_type.fields) == {"as_of", "force"}
 
 
+def test_the_hourly_job_is_the_hourly_selector_then_the_hourly_syncs(
+    defs: dg.Definitions, asset_graph
+) -> None:
+    """`hourly_build`: what `activations build --hourly` builds (dbt selector
+    `hourly`: the hourly audiences, what they read, the membership log), then
+    the syncs declared `schedule: hourly`; no seed (lookup tables, daily), no
+    metric mart, no daily audience."""
+    job = defs.resolve_job_def("hourly_build")
+    selected = set(job.asset_layer.executable_asset_keys)
+    for name in HOURLY_AUDIENCES:
+        audience = dg.AssetKey(["audiences", name])
+        upstream = dg.AssetSelection.assets(audience).upstream().resolve(asset_graph)
+        models = {key for key in upstream if "dbt" in asset_graph.get(key).kinds}
+        assert {key for key in models if key.path[0] != "seeds"} <= selected
+    assert dg.AssetKey(["core", "audience_membership_log"]) in selected
+    hourly = {spec.name for spec in load_syncs() if spec.schedule == "hourly"}
+    assert hourly and {sync_key(name) for name in hourly} <= selected
+    groups = {asset_graph.get(key).group_name for key in selected}
+    assert not groups & {"metrics", "raw", "seeds"}
+    assert dg.AssetKey(["audiences", "dormant_customers"]) not in selected
+
+
 def test_sync_assets_follow_the_declared_schedule(asset_graph) -> None:
     for spec in load_syncs():
         for key in (sync_plan_key(spec.name), sync_key(spec.name)):

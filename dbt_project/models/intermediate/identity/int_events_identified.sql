@@ -1,11 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='append_new_columns'
+    )
+}}
+-- depends_on: {{ ref('stg_app__identifies') }}
 -- every track call, with the customer it belongs to: the user_id sent with
 -- the call, else the customer its browser was first identified as
+{# A table, incremental: an hourly build takes the calls received since the
+    last one (as stg_app__events) and, again, every call of a browser that
+    was identified in that window (an identify call, or a call with user_id):
+    its earlier anonymous calls may now belong to a customer. Identify calls
+    carry no load time: an identify older than events_lookback_hours behind
+    the cursor waits for the next --full-refresh. -#}
 
 with
+
+{% if is_incremental() %}
+    identified_again as (
+
+        select anonymous_id
+        from {{ ref('stg_app__identifies') }}
+        where
+            {{ incremental_window(
+                'identified_at', var('events_lookback_hours'), cursor='received_at'
+            ) }}
+        union
+        select anonymous_id
+        from {{ ref('stg_app__events') }}
+        where
+            user_id is not null
+            and {{ incremental_window('received_at', var('events_lookback_hours')) }}
+
+    ),
+{% endif %}
 
 events as (
 
     select * from {{ ref('stg_app__events') }}
+    {% if is_incremental() %}
+        where
+            {{ incremental_window('received_at', var('events_lookback_hours')) }}
+            or anonymous_id in (select anonymous_id from identified_again)
+    {% endif %}
 
 ),
 

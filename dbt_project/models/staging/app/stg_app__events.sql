@@ -1,8 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='append_new_columns'
+    )
+}}
+{#- A table, incremental: an hourly build adds the calls received since the
+    last one (received_at is the load cursor; var events_lookback_hours takes
+    a few hours again for loads that commit out of order). Late events (an old
+    timestamp, received now) come in with their load. -#}
+
 with
 
 source as (
 
     select * from {{ source('app', 'events') }}
+    {% if is_incremental() %}
+        where {{ incremental_window('received_at', var('events_lookback_hours')) }}
+    {% endif %}
 
 ),
 

@@ -1,8 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='email_event_id',
+        on_schema_change='append_new_columns'
+    )
+}}
+{#- A table, incremental: email events carry no load time, so an incremental
+    build takes again every event of the last email_events_lookback_hours
+    before the latest one loaded (late pull-backs and webhooks: opens and
+    clicks reported after the fact). -#}
+
 with
 
 source as (
 
     select * from {{ source('esp', 'email_events') }}
+    {% if is_incremental() %}
+        where {{ incremental_window('occurred_at', var('email_events_lookback_hours')) }}
+    {% endif %}
 
 ),
 
