@@ -40,6 +40,9 @@ class Record:
     # idempotency key (Klaviyo unique_id, Customer.io id via ``as_ulid``) so a batch
     # resent after a crash is deduplicated by the destination
     idempotency_key: str = ""
+    # E.164 (``+4915112345678``), normalised in staging; set for SMS providers
+    # (``ProviderEntry.channel == "sms"``), where it is the address instead of ``email``
+    phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,10 @@ sync to one provider never imports the others) and its defaults:
   Mailchimp connector then takes the data centre from the key, ``…-us6``);
 - ``key_variable``/``base_url_variable``: the environment variables read when
   no sync declaration names others (the consent pull-back);
-- ``page``: the provider's own web page for a destination id (run metadata).
+- ``page``: the provider's own web page for a destination id (run metadata);
+- ``channel``: what the provider reaches a person by: ``email`` (and the generic
+  webhook and file destinations) or ``sms``, where a record's address is its
+  E.164 phone number and the audience's ``channel`` decision must say ``sms``.
 
 Adding a provider: see ``docs/architecture.md`` ("Adding a provider").
 """
@@ -25,7 +28,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from activations.contract.records import Provider, ProviderSettings
 from activations.contract.signals import Signal
@@ -50,6 +53,7 @@ class ProviderEntry:
     page: str | None = None  # "{id}" is the destination id
     key_variable: str = field(default="")
     base_url_variable: str = field(default="")
+    channel: Literal["email", "sms"] = "email"
 
     def __post_init__(self) -> None:
         upper = self.name.upper()
@@ -135,6 +139,8 @@ ENTRIES: dict[str, ProviderEntry] = {
 PROVIDERS: tuple[str, ...] = tuple(ENTRIES)
 #: the email providers: consent pull-back and inbound hooks
 EMAIL_PROVIDERS: tuple[str, ...] = tuple(n for n, e in ENTRIES.items() if e.is_email_provider)
+#: the SMS providers: a record's address is its E.164 phone number
+SMS_PROVIDERS: tuple[str, ...] = tuple(n for n, e in ENTRIES.items() if e.channel == "sms")
 
 
 def entry(name: str) -> ProviderEntry:
