@@ -11,7 +11,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo sandbox-stop test dev lint bench clean
+.PHONY: install demo sandbox-stop test dev lint bench bench-tier-m clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,10 @@ lint: install
 
 bench: install
 	$(MAKE) -C benchmarks
+
+# tier M (1M customers): on request only, about an hour on a shared 2-vCPU machine
+bench-tier-m: install
+	$(MAKE) -C benchmarks tier-m
 
 clean:
 	rm -rf $(VENV) $(TOOLS) warehouse.duckdb dbt_project/target .dagster_home .sandbox out
