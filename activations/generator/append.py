@@ -14,7 +14,8 @@ generated history):
   order, inside the load cursor's lookback);
 - late email events: a quarter of the email events of the day before that
   again, with their old times (opens and clicks pulled back late, inside the
-  lookback);
+  lookback), and a quarter of a day of email events a week old (a consent pull
+  landing old unsubscribes and bounces, beyond the lookback);
 - identify calls in the new hour for a few browsers seen only anonymously so
   far: their earlier calls now belong to a customer.
 
@@ -41,6 +42,7 @@ def _sample(column: str) -> str:
 
 def append_hour_sql(end: datetime) -> list[str]:
     """The statements that append the hour after ``end`` (see the module docstring)."""
+    week = _lit(end - timedelta(days=8))
     hour_ago, one_day, two_days, three_hours = (
         _lit(end - timedelta(hours=1)),
         _lit(end - timedelta(hours=24)),
@@ -112,6 +114,12 @@ def append_hour_sql(end: datetime) -> list[str]:
         from raw.email_events as s
         where occurred_at >= {one_day} and occurred_at < {now}
           and {_sample("event_id")} and {new("email_events", "event_id", "-h1")}""",
+        # a consent pull: events of a week before, landed only now (beyond the lookback)
+        f"""insert into raw.email_events (event_id, {email_cols}, occurred_at)
+        select event_id || '-pulled', {email_cols}, occurred_at
+        from raw.email_events as s
+        where occurred_at >= {week} and occurred_at < {week} + interval '1 day'
+          and {_sample("event_id")} and {new("email_events", "event_id", "-pulled")}""",
         f"""insert into raw.email_events (event_id, {email_cols}, occurred_at)
         select event_id || '-late', {email_cols}, occurred_at
         from raw.email_events as s

@@ -25,7 +25,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from activations.contract.records import PermanentError, Provider, ProviderSettings, TransientError
@@ -55,8 +54,8 @@ from activations.sync.state import (
     RUN_COUNTS,
     STATE,
     OtherTarget,
+    PendingCommit,
     acquire_lock,
-    commit_outcomes,
     ensure_schema,
     finish_run,
     mark_planned_inflight,
@@ -81,6 +80,13 @@ EXIT_CODES = {
     "blocked": 3,  # a guard stopped the run; rerun with --force after checking
     "interrupted": 6,  # SIGTERM / Ctrl-C: what was confirmed is committed; rerun to finish
 }
+
+
+#: confirmed batches that may wait for their commit while the next ones are sent
+#: (beyond the delivery concurrency): the committer folds them into one
+#: transaction. A crash may resend them (their write-ahead rows are still there),
+#: never lose them; 0 would make every commit keep pace with the requests.
+COMMIT_LAG = 8
 
 
 class RunFailed(UserError):
@@ -457,8 +463,9 @@ def _deliver(
         # a crash the next run resends it whatever its data is by then (settle_inflight)
         mark_planned_inflight(db, spec.name, run_id, p.table, sending)
     attempted: set[str] = set()  # keys a request carried (their outcome may be unknown)
-    # commits run on their own connection while the next batches go out
-    with Committer(db) as committer:
+    # commits run on their own connection while the next batches go out, the
+    # batches queued meanwhile in one transaction (group commit)
+    with Committer(db, max_group=COMMIT_LAG + limits.concurrency) as committer:
         for operation, actions, call, removal in steps:
             if stop is not None and stop.is_set():
                 break
@@ -485,13 +492,12 @@ def _deliver(
                 )
                 report.unconfirmed += len(result.missing)
                 committer.submit(
-                    partial(
-                        commit_outcomes,
+                    PendingCommit(
                         sync_name=spec.name,
                         run_id=run_id,
                         operation=operation,
-                        records=batch,
-                        outcomes=result.outcomes,
+                        records=list(batch),
+                        outcomes=list(result.outcomes),
                         actions={r.key: kinds.pop(r.key, "added") for r in batch},
                         clear_rejects=clear_rejects,
                         run_counts=report.counts(),
@@ -523,6 +529,7 @@ def _deliver(
                     max_record_bytes=limits.max_record_bytes,
                     unsettled=committer.unsettled,
                     stop=stop.is_set if stop is not None else None,
+                    commit_lag=COMMIT_LAG,
                 )
             except Interrupted:
                 break

@@ -68,10 +68,12 @@ def _assert_late_rows_arrived(query) -> None:
         "where identify_id like 'ajs-restitch-%')"
     )[0]
     assert restitched > 0  # earlier anonymous calls now carry the customer
-    (late_email,) = query(
-        "select count(*) from staging.stg_esp__email_events where email_event_id like '%-late'"
+    late_email, pulled = query(
+        "select sum(case when email_event_id like '%-late' then 1 else 0 end), "
+        "sum(case when email_event_id like '%-pulled' then 1 else 0 end) "
+        "from staging.stg_esp__email_events"
     )[0]
-    assert late_email > 0
+    assert late_email and pulled  # pulled: a week old, beyond the lookback
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,20 @@ def _default(value: Any) -> Any:
 # ASCII-only output, so a record's length in characters is its length in bytes
 _ENCODER = json.JSONEncoder(default=_default)
 
+try:  # orjson (when installed) encodes a record several times faster: UTF-8 bytes
+    import orjson
+
+    def _dumps(value: dict[str, Any]) -> bytes:
+        try:
+            return orjson.dumps(value, default=_default)
+        except TypeError:  # integers past 64 bits: ask json
+            return _ENCODER.encode(value).encode()
+
+except ImportError:  # pragma: no cover - orjson is optional
+
+    def _dumps(value: dict[str, Any]) -> bytes:
+        return _ENCODER.encode(value).encode()
+
 
 def encode_record(record: Record) -> dict[str, Any]:
     return {
@@ -83,7 +97,7 @@ class WebhookProvider:
             concurrency=int(options.get("concurrency", 2)),
         )
         self.report = DeliveryReport()
-        self._encoded: dict[str, str] = {}
+        self._encoded: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self.http = ApiClient(
             "webhook",
@@ -97,19 +111,17 @@ class WebhookProvider:
         self.http.close()
 
     def record_size(self, record: Record) -> int:
-        # encoded once: kept until the batch holding the record is posted
-        text = _ENCODER.encode(encode_record(record))
+        # encoded once (bytes, as sent): kept until the batch holding the record is posted
+        data = _dumps(encode_record(record))
         with self._lock:
-            self._encoded[record.key] = text
-        return len(text) + 1
+            self._encoded[record.key] = data
+        return len(data) + 1
 
     def _post(self, destination: str, operation: str, batch: Sequence[Record]) -> list[Outcome]:
         with self._lock:
-            parts = [
-                self._encoded.pop(r.key, None) or _ENCODER.encode(encode_record(r)) for r in batch
-            ]
+            parts = [self._encoded.pop(r.key, None) or _dumps(encode_record(r)) for r in batch]
         head = json.dumps({"destination": destination, "operation": operation})[:-1]
-        body = (head + ', "records": [' + ", ".join(parts) + "]}").encode()
+        body = head.encode() + b', "records": [' + b",".join(parts) + b"]}"
         timestamp = str(int(time.time()))
         headers = {
             TIMESTAMP_HEADER: timestamp,

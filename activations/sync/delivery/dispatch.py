@@ -67,14 +67,17 @@ def dispatch(
     sleep: Sleep = time.sleep,
     unsettled: Callable[[], set[Future[Any]]] | None = None,
     stop: Callable[[], bool] | None = None,
+    commit_lag: int = 0,
 ) -> None:
     """Send every batch with ``send`` (retried per ``policy``, paced by
     ``limiter``), at most ``concurrency`` at once; ``on_done`` is called in
     this thread once per batch, in completion order. ``unsettled`` gives the
     work ``on_done`` started that is not finished (commits on another thread):
-    it counts against ``concurrency``, so requests in flight plus batches not
-    yet committed never exceed it. Once ``stop()`` is true no new batch is
-    sent; the ones in flight finish and are handed back."""
+    it counts against ``concurrency`` beyond ``commit_lag`` of them, so requests
+    in flight plus batches not yet committed never exceed ``concurrency +
+    commit_lag`` (0: the commits keep pace with the requests; more lets a group
+    commit take several batches at once). Once ``stop()`` is true no new batch
+    is sent; the ones in flight finish and are handed back."""
 
     def one(batch: Batch) -> BatchResult:
         started = time.perf_counter()
@@ -91,7 +94,8 @@ def dispatch(
             nonlocal error, inflight
             while True:
                 settling = unsettled() if unsettled is not None else set()
-                if len(inflight) + len(settling) <= block_until or not (inflight or settling):
+                over = max(0, len(settling) - commit_lag)
+                if len(inflight) + over <= block_until or not (inflight or over):
                     return
                 done, _ = wait(inflight | settling, return_when=FIRST_COMPLETED)
                 for future in done & inflight:

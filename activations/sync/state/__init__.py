@@ -18,7 +18,12 @@ Works on DuckDB and PostgreSQL through ``activations.warehouse.db.Db``. Readers
 tolerate missing tables (a dry run must not create them).
 """
 
-from activations.sync.state.commits import BatchCommit, commit_outcomes, confirmed_count
+from activations.sync.state.commits import (
+    BatchCommit,
+    PendingCommit,
+    commit_outcomes,
+    confirmed_count,
+)
 from activations.sync.state.inflight import mark_planned_inflight, settle_inflight
 from activations.sync.state.locks import SyncLocked, acquire_lock, release_lock
 from activations.sync.state.rejects import record_rejects
@@ -63,6 +68,7 @@ __all__ = [
     "mark_planned_inflight",
     "settle_inflight",
     "BatchCommit",
+    "PendingCommit",
     "commit_outcomes",
     "confirmed_count",
     "record_rejects",

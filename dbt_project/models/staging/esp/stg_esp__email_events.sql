@@ -8,16 +8,23 @@
 }}
 {#- A table, incremental: email events carry no load time, so an incremental
     build takes again every event of the last email_events_lookback_hours
-    before the latest one loaded (late pull-backs and webhooks: opens and
-    clicks reported after the fact). -#}
+    before the latest one loaded, and every event not loaded yet whatever its
+    time (an anti-join on the key): a consent pull lands unsubscribes and
+    bounces days after they happened, and the contact policy must see them at
+    the next build, not at the next full refresh. -#}
 
 with
 
 source as (
 
-    select * from {{ source('esp', 'email_events') }}
+    select * from {{ source('esp', 'email_events') }} as landed
     {% if is_incremental() %}
-        where {{ incremental_window('occurred_at', var('email_events_lookback_hours')) }}
+        where
+            {{ incremental_window('occurred_at', var('email_events_lookback_hours')) }}
+            or not exists (
+                select 1 from {{ this }} as loaded
+                where loaded.email_event_id = landed.event_id
+            )
     {% endif %}
 
 ),
