@@ -34,7 +34,22 @@ def test_sync_health_counts_a_real_sync_and_the_dashboard_shows_it(warehouse_cop
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
+    # a run stopped by SIGTERM is recorded 'interrupted' (exit 6): counted apart
+    with warehouse_copy.connect() as con:
+        con.execute(
+            "insert into activations.sync_runs (run_id, sync_name, started_at, status, planned, "
+            "sent, confirmed, rejected, duration_s) select run_id || '-stopped', sync_name, "
+            "started_at, 'interrupted', planned, 0, 0, 0, 0.5 from activations.sync_runs "
+            "where sync_name = ? and status = 'succeeded' limit 1",
+            [SYNC],
+        )
     warehouse_copy.dbt("run", select=["sync_health"])
+    (interrupted, succeeded) = warehouse_copy.query(
+        "select sum(interrupted_runs), sum(succeeded_runs) from metrics.sync_health "
+        "where sync_name = ?",
+        [SYNC],
+    )[0]
+    assert (interrupted, succeeded) == (1, 1)
     (runs, confirmed, rejected) = warehouse_copy.query(
         "select count(*), sum(confirmed), sum(rejected) from activations.sync_runs "
         "where sync_name = ? and status <> 'dry_run'",

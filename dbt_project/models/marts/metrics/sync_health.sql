@@ -36,6 +36,7 @@
         cast(null as {{ dbt.type_int() }}) as succeeded_runs,
         cast(null as {{ dbt.type_int() }}) as failed_runs,
         cast(null as {{ dbt.type_int() }}) as blocked_runs,
+        cast(null as {{ dbt.type_int() }}) as interrupted_runs,
         cast(null as {{ dbt.type_bigint() }}) as records_planned,
         cast(null as {{ dbt.type_bigint() }}) as records_sent,
         cast(null as {{ dbt.type_bigint() }}) as records_delivered,
@@ -75,6 +76,8 @@ daily_runs as (
             as failed_runs,
         cast(sum(case when status = 'blocked' then 1 else 0 end) as {{ dbt.type_int() }})
             as blocked_runs,
+        cast(sum(case when status = 'interrupted' then 1 else 0 end) as {{ dbt.type_int() }})
+            as interrupted_runs,
         cast(sum(planned) as {{ dbt.type_bigint() }}) as records_planned,
         cast(sum(sent) as {{ dbt.type_bigint() }}) as records_sent,
         cast(sum(confirmed) as {{ dbt.type_bigint() }}) as records_delivered,
@@ -143,6 +146,7 @@ select
     daily_runs.succeeded_runs,
     daily_runs.failed_runs,
     daily_runs.blocked_runs,
+    daily_runs.interrupted_runs,
     daily_runs.records_planned,
     daily_runs.records_sent,
     daily_runs.records_delivered,
