@@ -71,7 +71,6 @@ from activations.contract.records import (
 )
 from activations.errors import UserError
 from activations.providers.connector_helpers import (
-    chunks,
     outcomes,
     unreachable_by_sms,
     without_consent,
@@ -153,15 +152,9 @@ class InfobipProvider:
     # calls -----------------------------------------------------------------------------
     def _upsert_people(self, batch: Sequence[Record], tag: str | None) -> dict[str, str]:
         """Create or update ``batch`` (all reachable); key -> Infobip's reason per failure."""
-        rejected: dict[str, str] = {}
-        for chunk in chunks(batch, MAX_PEOPLE):
-            body = {"people": [self.person(r, tag) for r in chunk]}
-            answer = self.http.json(self.http.request("POST", "/people/2/persons/batch", body=body))
-            for error in answer.get("errors") or []:
-                index = error.get("index")
-                if isinstance(index, int) and 0 <= index < len(chunk):
-                    rejected[chunk[index].key] = _problem_text(error)
-        return rejected
+        body = {"people": [self.person(r, tag) for r in batch]}
+        answer = self.http.json(self.http.request("POST", "/people/2/persons/batch", body=body))
+        return _indexed_errors(answer, batch)
 
     def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
         if not batch:
@@ -189,20 +182,15 @@ class InfobipProvider:
                 )
             return outcomes(batch, rejected, lambda r: r.key)
         tag = quote(destination, safe="")
-        for chunk in chunks(batch, MAX_PEOPLE):
-            body = {"people": [self._query(r) for r in chunk]}
-            answer = self.http.json(
-                self.http.request(
-                    "DELETE", f"/people/2/tags/{tag}/persons", body=body, passthrough=(404,)
-                )
+        body = {"people": [self._query(r) for r in batch]}
+        answer = self.http.json(
+            self.http.request(
+                "DELETE", f"/people/2/tags/{tag}/persons", body=body, passthrough=(404,)
             )
-            for error in answer.get("errors") or []:
-                index = error.get("index")
-                if not (isinstance(index, int) and 0 <= index < len(chunk)):
-                    continue
-                if _problem_text(error).startswith("NOT_FOUND"):
-                    continue  # not a person (any more): not tagged, as wanted
-                rejected[chunk[index].key] = _problem_text(error)
+        )
+        # NOT_FOUND: not a person (any more), so not tagged, as a removal wants
+        problems = _indexed_errors(answer, batch)
+        rejected = {k: v for k, v in problems.items() if not v.startswith("NOT_FOUND")}
         return outcomes(batch, rejected, lambda r: r.key)
 
     def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
@@ -246,6 +234,16 @@ class InfobipProvider:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _indexed_errors(answer: Any, batch: Sequence[Record]) -> dict[str, str]:
+    """A batch answer's ``errors[{index, requestError}]``: record key -> Infobip's words."""
+    found: dict[str, str] = {}
+    for error in (answer.get("errors") if isinstance(answer, dict) else None) or []:
+        index = error.get("index")
+        if isinstance(index, int) and 0 <= index < len(batch):
+            found[batch[index].key] = _problem_text(error)
+    return found
 
 
 def _check_destination(destination: str, what: str) -> None:
