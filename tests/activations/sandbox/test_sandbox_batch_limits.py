@@ -167,3 +167,52 @@ def test_customerio_entry_32_kb(clients: dict[str, httpx.Client]) -> None:
     assert answer.status_code == 207
     assert answer.json()["errors"] == [{"batch_index": 1, "reason": "too_large", "field": "",
                                         "message": "an entry is at most 32 KB"}]
+
+
+def infobip_people(n: int) -> dict[str, Any]:
+    return {"people": [{"externalId": f"u_{i}", "contactInformation": {
+        "phone": [{"number": f"4915{i:09d}"}]}} for i in range(n)]}
+
+
+def test_infobip_1000_people_per_batch_and_per_tag_batch(
+        clients: dict[str, httpx.Client]) -> None:
+    infobip = clients["infobip"]
+    ok = infobip.post("/people/2/persons/batch", json=infobip_people(1_000))
+    assert ok.status_code == 200 and ok.json()["successCount"] == 1_000
+    over = infobip.post("/people/2/persons/batch", json=infobip_people(1_001))
+    assert over.status_code == 400
+    assert over.json()["requestError"]["serviceException"]["messageId"] == "BAD_REQUEST"
+    queries = [{"query": {"type": "EXTERNAL_ID", "identifier": f"u_{i}"}} for i in range(1_001)]
+    assert infobip.patch("/people/2/tags/vip/persons",
+                         json={"people": queries[:1_000]}).status_code == 200
+    assert infobip.patch("/people/2/tags/vip/persons",
+                         json={"people": queries}).status_code == 400
+
+
+def segment_batch(size: int) -> str:
+    """A /v1/batch body of exactly ``size`` bytes, no message above 32 KB."""
+    messages: list[dict[str, Any]] = [
+        {"type": "identify", "userId": f"u_{i}", "traits": {"note": ""}} for i in range(20)]
+    remaining = size - len(json.dumps({"batch": messages}))
+    for message in messages:
+        pad = min(remaining, 30_000)
+        message["traits"]["note"] = "n" * pad
+        remaining -= pad
+    body = json.dumps({"batch": messages})
+    assert len(body) == size
+    return body
+
+
+def test_twilio_segment_batch_500_kb_and_message_32_kb(clients: dict[str, httpx.Client]) -> None:
+    twilio = clients["twilio"]
+    headers = {"content-type": "application/json"}
+    ok = twilio.post("/v1/batch", content=segment_batch(500 * 1024), headers=headers)
+    assert ok.status_code == 200 and ok.json() == {"success": True}
+    over = twilio.post("/v1/batch", content=segment_batch(500 * 1024 + 1), headers=headers)
+    assert over.status_code == 400 and over.json()["success"] is False
+    big = {"type": "track", "userId": "u_big", "event": "viewed",
+           "properties": {"blob": "b" * (32 * 1024)}}
+    whole = twilio.post("/v1/batch", json={"batch": [
+        {"type": "identify", "userId": "u_1", "traits": {}}, big]})
+    assert whole.status_code == 400  # one message over 32 KB refuses the whole request
+    assert "index 1" in whole.json()["message"]
