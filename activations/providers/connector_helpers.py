@@ -86,6 +86,12 @@ def unreachable_by_sms(batch: Sequence[Record]) -> dict[str, str]:
     return {r.key: problem for r in batch if (problem := phone_problem(r)) is not None}
 
 
+def reachable_by_sms(batch: Sequence[Record]) -> tuple[list[Record], dict[str, str]]:
+    """``batch`` split: the records an SMS provider can take, and the others with why."""
+    rejected = unreachable_by_sms(batch)
+    return [r for r in batch if r.key not in rejected], rejected
+
+
 #: words that make a field a consent field, whatever the declaration calls it: SMS
 #: (and email) consent is decided in the warehouse and never written to a provider
 _CONSENT_WORDS = re.compile(r"consent|subscri|opt_?in|opt_?out|marketing_?status", re.IGNORECASE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from activations.sandbox.core import Sandbox, Webhook
+from activations.sandbox.core import Sandbox, Webhook, list_summaries
 from activations.sandbox.store import Contact, ListRow
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -41,13 +41,7 @@ def member_view(contact: Contact) -> dict[str, Any]:
 def summarize(sb: Sandbox, name: str, limit: int) -> dict[str, Any]:
     """Tags (Infobip) or audiences (Twilio) with members; events the flows/journeys saw
     (the sandbox's own notes, named ``$...``, are not events)."""
-    lists = []
-    for row in sb.store.lists(name):
-        ids = sb.store.member_ids(name, row.id)
-        shown = sb.store.contacts(name, ids=ids[:limit])
-        lists.append({"id": row.id, "name": row.name, "kind": row.kind,
-                      "auto_created": row.auto_created, "member_count": len(ids),
-                      "members": [member_view(c) for c in shown]})
+    lists = list_summaries(sb, name, limit, member_view)
     events = [e for e in sb.store.events(name) if not e["name"].startswith("$")]
     return {"lists": lists, "contacts": sb.store.count_contacts(name), "suppressions": [],
             "events": len(events),

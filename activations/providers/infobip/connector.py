@@ -72,7 +72,7 @@ from activations.contract.records import (
 from activations.errors import UserError
 from activations.providers.connector_helpers import (
     outcomes,
-    unreachable_by_sms,
+    reachable_by_sms,
     without_consent,
 )
 from activations.providers.http import ApiClient, flat_value, json_size, plain
@@ -160,8 +160,7 @@ class InfobipProvider:
         if not batch:
             return []
         _check_destination(destination, "tag")
-        rejected = unreachable_by_sms(batch)
-        ready = [r for r in batch if r.key not in rejected]
+        ready, rejected = reachable_by_sms(batch)
         if ready:
             rejected.update(self._upsert_people(ready, destination))
         return outcomes(batch, rejected, lambda r: r.key)
@@ -197,8 +196,7 @@ class InfobipProvider:
         if not batch:
             return []
         _check_destination(destination, "event definition id")
-        rejected = unreachable_by_sms(batch)
-        ready = [r for r in batch if r.key not in rejected]
+        ready, rejected = reachable_by_sms(batch)
         if ready:
             rejected.update(self._upsert_people(ready, None))
         definition = quote(destination, safe="")

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from activations.contract.records import (
@@ -139,11 +139,20 @@ class TwilioProvider:
         return json_size(self.identify(record, {"x" * 32: True})) + 1
 
     # calls -----------------------------------------------------------------------------
-    def _batch(self, batch: Sequence[Record], messages: list[dict[str, Any]]) -> list[Outcome]:
-        """Send ``messages`` (one per record of ``batch``, in order) but those over 32 KB."""
-        rejected: dict[str, str] = {}
+    def _batch(
+        self,
+        batch: Sequence[Record],
+        encode: Callable[[Record], dict[str, Any]],
+        rejected: dict[str, str],
+    ) -> list[Outcome]:
+        """One message per record of ``batch`` not ``rejected`` already, sent in one
+        request but for those over 32 KB (rejected too: Segment would refuse the batch)."""
+        rejected = dict(rejected)
         fitting = []
-        for record, message in zip(batch, messages, strict=True):
+        for record in batch:
+            if record.key in rejected:
+                continue
+            message = encode(record)
             if json_size(message) > MAX_MESSAGE_BYTES:
                 rejected[record.key] = "a message is at most 32 KB (Segment refuses the batch)"
             else:
@@ -153,46 +162,29 @@ class TwilioProvider:
         return outcomes(batch, rejected, lambda r: r.key)
 
     def upsert(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
-        if not batch:
-            return []
         _check_destination(destination)
-        rejected = unreachable_by_sms(batch)
-        ready = [r for r in batch if r.key not in rejected]
-        sent = self._batch(ready, [self.identify(r, {destination: True}) for r in ready])
-        return _merge(batch, rejected, sent)
+        join = {destination: True}
+        return self._batch(batch, lambda r: self.identify(r, join), unreachable_by_sms(batch))
 
     def remove(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
-        if not batch:
-            return []
-        _check_destination(destination)
-        messages = [
-            {
-                "type": "identify",
-                "userId": r.key,
-                "messageId": str(uuid.uuid4()),
-                "traits": {destination: False},
-            }
-            for r in batch
-        ]
-        return self._batch(batch, messages)
+        _check_destination(destination)  # leaving needs only the person key
+        return self._batch(batch, lambda r: _leave(r, destination), {})
 
     def send_events(self, destination: str, batch: Sequence[Record]) -> list[Outcome]:
-        if not batch:
-            return []
         _check_destination(destination)
-        rejected = unreachable_by_sms(batch)
-        ready = [r for r in batch if r.key not in rejected]
-        sent = self._batch(ready, [self.track(destination, r) for r in ready])
-        return _merge(batch, rejected, sent)
+        return self._batch(batch, lambda r: self.track(destination, r), unreachable_by_sms(batch))
 
     def close(self) -> None:
         self.http.close()
 
 
-def _merge(batch: Sequence[Record], rejected: dict[str, str], sent: list[Outcome]) -> list[Outcome]:
-    """One outcome per record of ``batch``: rejected before sending, else as sent."""
-    by_key = {o.key: o for o in sent}
-    return [by_key.get(r.key) or Outcome(r.key, "rejected", reason=rejected[r.key]) for r in batch]
+def _leave(record: Record, audience: str) -> dict[str, Any]:
+    return {
+        "type": "identify",
+        "userId": record.key,
+        "messageId": str(uuid.uuid4()),
+        "traits": {audience: False},
+    }
 
 
 def _check_destination(destination: str) -> None:

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from activations.sandbox.core import Sandbox, SandboxDep
 from activations.sandbox.infobip.model import STANDARD, find, problem, upsert
-from activations.sandbox.infobip.wire import MAX_PEOPLE, NAME, body_of, error, service_exception
+from activations.sandbox.infobip.wire import NAME, body_of, error, people_of, service_exception
 from activations.sandbox.store import Contact
 
 router = APIRouter()
@@ -29,13 +29,7 @@ def view(sb: Sandbox, contact: Contact) -> dict[str, Any]:
 
 @router.post("/people/2/persons/batch")
 async def batch(request: Request, sb: SandboxDep) -> JSONResponse:
-    body = await body_of(request)
-    people = body.get("people")
-    if not isinstance(people, list) or not people:
-        return error(400, "BAD_REQUEST", "people must be a non-empty array")
-    if len(people) > MAX_PEOPLE:
-        return error(400, "BAD_REQUEST", f"Array size of the batch request is limited to "
-                     f"{MAX_PEOPLE} people; got {len(people)}")
+    people = people_of(await body_of(request))
     errors: list[dict[str, Any]] = []
     with sb.store.tx():  # one commit for the whole batch
         for index, person in enumerate(people):

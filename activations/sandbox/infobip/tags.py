@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from activations.sandbox.core import Sandbox, SandboxDep
 from activations.sandbox.infobip.model import MAX_TEXT, find
-from activations.sandbox.infobip.wire import MAX_PEOPLE, NAME, body_of, error, service_exception
+from activations.sandbox.infobip.wire import NAME, body_of, error, people_of, service_exception
 from activations.sandbox.sms import set_membership
 
 router = APIRouter()
@@ -20,17 +20,6 @@ router = APIRouter()
 @router.get("/people/2/tags")
 async def tags(sb: SandboxDep) -> JSONResponse:
     return JSONResponse({"tags": [{"name": row.name} for row in sb.store.lists(NAME)]})
-
-
-async def _people(request: Request) -> list[Any] | JSONResponse:
-    body = await body_of(request)
-    people = body.get("people")
-    if not isinstance(people, list) or not people:
-        return error(400, "BAD_REQUEST", "people must be a non-empty array")
-    if len(people) > MAX_PEOPLE:
-        return error(400, "BAD_REQUEST", f"Array size of the batch request is limited to "
-                     f"{MAX_PEOPLE} people; got {len(people)}")
-    return people
 
 
 def _apply(sb: Sandbox, name: str, people: list[Any], member: bool) -> JSONResponse:
@@ -52,15 +41,12 @@ def _apply(sb: Sandbox, name: str, people: list[Any], member: bool) -> JSONRespo
 async def tag_people(name: str, request: Request, sb: SandboxDep) -> JSONResponse:
     if not 0 < len(name) <= MAX_TEXT:
         return error(400, "BAD_REQUEST", f"A tag name has 1 to {MAX_TEXT} characters")
-    people = await _people(request)
-    return people if isinstance(people, JSONResponse) else _apply(sb, name, people, True)
+    return _apply(sb, name, people_of(await body_of(request)), True)
 
 
 @router.delete("/people/2/tags/{name}/persons")
 async def untag_people(name: str, request: Request, sb: SandboxDep) -> JSONResponse:
-    people = await _people(request)
-    if isinstance(people, JSONResponse):
-        return people
+    people = people_of(await body_of(request))
     if sb.store.get_list(NAME, name) is None:
         return error(404, "NOT_FOUND", f"Tag {name!r} not found")
     return _apply(sb, name, people, False)

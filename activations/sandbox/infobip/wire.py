@@ -52,3 +52,14 @@ def count_records(method: str, path: str, body: Any) -> int | None:
 
 
 body_of = body_reader(lambda text: Reply(error(400, "BAD_REQUEST", text)))
+
+
+def people_of(body: Any) -> list[Any]:
+    """A batch body's ``people``: 1 to 1,000 of them, else Infobip's 400 (raised)."""
+    people = body.get("people")
+    if not isinstance(people, list) or not people:
+        raise Reply(error(400, "BAD_REQUEST", "people must be a non-empty array"))
+    if len(people) > MAX_PEOPLE:
+        raise Reply(error(400, "BAD_REQUEST", f"Array size of the batch request is limited "
+                          f"to {MAX_PEOPLE} people; got {len(people)}"))
+    return people

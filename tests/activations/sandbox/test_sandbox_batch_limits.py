@@ -134,15 +134,22 @@ def cio_entry(i: int, pad: int = 0) -> dict[str, Any]:
             "attributes": {"email": f"p{i}@example.com", "note": "n" * pad}}
 
 
-def exact_batch(size: int) -> str:
-    """A v2 batch body of exactly ``size`` bytes, no entry above 32 KB."""
-    entries: list[dict[str, Any]] = [
-        {"type": "person", "identifiers": {"id": f"u_{i}"}, "action": "event",
-         "name": "viewed", "attributes": {"note": ""}} for i in range(20)]
+def cio_event(i: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Customer.io v2 event entry and the dict its padding goes into."""
+    entry = {"type": "person", "identifiers": {"id": f"u_{i}"}, "action": "event",
+             "name": "viewed", "attributes": {"note": ""}}
+    return entry, entry["attributes"]
+
+
+def exact_batch(size: int, message=cio_event) -> str:
+    """A ``{"batch": [...]}`` body of exactly ``size`` bytes (Customer.io's v2 batch, or
+    Segment's with ``message=segment_identify``), no entry above 32 KB."""
+    made = [message(i) for i in range(20)]
+    entries = [entry for entry, _ in made]
     remaining = size - len(json.dumps({"batch": entries}))
-    for entry in entries:
+    for _, pad_into in made:
         pad = min(remaining, 30_000)
-        entry["attributes"]["note"] = "n" * pad
+        pad_into["note"] = "n" * pad
         remaining -= pad
     body = json.dumps({"batch": entries})
     assert len(body) == size
@@ -189,26 +196,20 @@ def test_infobip_1000_people_per_batch_and_per_tag_batch(
                          json={"people": queries}).status_code == 400
 
 
-def segment_batch(size: int) -> str:
-    """A /v1/batch body of exactly ``size`` bytes, no message above 32 KB."""
-    messages: list[dict[str, Any]] = [
-        {"type": "identify", "userId": f"u_{i}", "traits": {"note": ""}} for i in range(20)]
-    remaining = size - len(json.dumps({"batch": messages}))
-    for message in messages:
-        pad = min(remaining, 30_000)
-        message["traits"]["note"] = "n" * pad
-        remaining -= pad
-    body = json.dumps({"batch": messages})
-    assert len(body) == size
-    return body
+def segment_identify(i: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Segment identify message and the dict its padding goes into (its traits)."""
+    message = {"type": "identify", "userId": f"u_{i}", "traits": {"note": ""}}
+    return message, message["traits"]
 
 
 def test_twilio_segment_batch_500_kb_and_message_32_kb(clients: dict[str, httpx.Client]) -> None:
     twilio = clients["twilio"]
     headers = {"content-type": "application/json"}
-    ok = twilio.post("/v1/batch", content=segment_batch(500 * 1024), headers=headers)
+    ok = twilio.post("/v1/batch", content=exact_batch(500 * 1024, segment_identify),
+                     headers=headers)
     assert ok.status_code == 200 and ok.json() == {"success": True}
-    over = twilio.post("/v1/batch", content=segment_batch(500 * 1024 + 1), headers=headers)
+    over = twilio.post("/v1/batch", content=exact_batch(500 * 1024 + 1, segment_identify),
+                       headers=headers)
     assert over.status_code == 400 and over.json()["success"] is False
     big = {"type": "track", "userId": "u_big", "event": "viewed",
            "properties": {"blob": "b" * (32 * 1024)}}
