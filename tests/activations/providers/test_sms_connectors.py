@@ -138,3 +138,33 @@ def sandbox_profiles(sandbox) -> list[dict]:
                        auth=(DEFAULT_KEYS["twilio"], ""), timeout=10)
     answer.raise_for_status()
     return list(answer.json()["profiles"])
+
+
+def test_the_registry_keeps_sms_providers_apart_from_the_esps() -> None:
+    from activations.errors import UserError
+    from activations.providers import registry
+    from activations.providers.destinations import destination_problem
+
+    assert registry.SMS_PROVIDERS == ("infobip", "twilio")
+    assert not set(registry.SMS_PROVIDERS) & set(registry.EMAIL_PROVIDERS)
+    for name in registry.SMS_PROVIDERS:
+        assert registry.entry(name).channel == "sms"
+        assert registry.hook_parser(name) is None and registry.hook_verifier(name) is None
+        with pytest.raises(UserError, match="no consent pull-back"):
+            registry.consent_reader(name)
+    assert registry.entry("infobip").key_variable == "INFOBIP_API_KEY"
+    assert registry.entry("twilio").key_variable == "TWILIO_SEGMENT_WRITE_KEY"
+    assert registry.destination_page("infobip", "vip sms").endswith("tag=vip%20sms")
+    assert destination_problem("infobip", "t" * 257)
+    assert destination_problem("twilio", "phone") and not destination_problem("twilio", "vip")
+
+
+def test_a_segment_write_key_never_leaks_through_its_basic_encoding() -> None:
+    import base64
+
+    from activations.providers.http import redact, secret_variants
+
+    key = "wk_0123456789abcdef"
+    header = base64.b64encode(f"{key}:".encode()).decode()  # write key as user, no password
+    assert redact(f"Authorization: Basic {header}", secret_variants(key)) == (
+        "Authorization: Basic ***")
