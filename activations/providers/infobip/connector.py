@@ -32,8 +32,7 @@ of consent, subscription or opt-in/out is dropped whatever the declaration
 maps, and the connector never calls the subscription-management API.
 
 Limits (Infobip's API reference, "Add tag to people batch" and "Send Event",
-infobip.com/docs/api/customer-engagement/people, read 2026-12; the per-account
-figures in its ``x-throttling-info``):
+infobip.com/docs/api/customer-engagement/people, read 2026-12, per account):
 - 1,000 people per batch request (the documented cap of the tag batches; the
   bulk person upsert is held to the same), ``Limits.max_records`` and
   ``remove_max_records``; no byte limit is documented (``max_bytes`` None);
@@ -46,9 +45,16 @@ figures in its ``x-throttling-info``):
   are permanent.
 - The bulk answer lists per-person problems as
   ``errors[{index, requestError}]`` (a 200 for the rest): those records are
-  rejected with Infobip's text, the others confirmed. The per-index shape is
-  what the sandbox models from the documented error object; check it
-  against the account's API reference before production.
+  rejected with Infobip's text, the others confirmed.
+
+Not verified (the reference pages for the bulk person endpoint were not
+readable offline; check against the account's API reference before
+production): that ``POST /people/2/persons/batch`` creates or updates by
+``externalId`` with update semantics as "partial person update" (attributes
+replaced key by key, tags and contacts appended), and the per-index shape of
+its answer, which the sandbox models on Infobip's documented error object.
+The 5, 10 and 250 requests/s come from the ``x-throttling-info`` of Infobip's
+OpenAPI (tag batches, "create a new person", "Send Event").
 
 The base URL is per account in reality (``https://<id>.api.infobip.com``,
 shown in the portal); ``https://api.infobip.com`` is the registry default.
