@@ -34,8 +34,9 @@ def act(name: str) -> Any:
 
 
 def member_view(contact: Contact) -> dict[str, Any]:
+    attributes = {k: v for k, v in contact.attributes.items() if k not in ("phone", "email")}
     return {"id": contact.id, "email": contact.email, "phone": contact.phone,
-            "attributes": dict(contact.attributes), "consent": CONSENT, "subscribed": None}
+            "attributes": attributes, "consent": CONSENT, "subscribed": None}
 
 
 def summarize(sb: Sandbox, name: str, limit: int) -> dict[str, Any]:
