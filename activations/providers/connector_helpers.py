@@ -1,9 +1,11 @@
 """What connectors do with a batch of records besides encoding it: split it for an
 endpoint's own limit, find the ids the warehouse state already knows, pick a
-list by id or name, and turn per-record rejections into outcomes."""
+list by id or name, turn per-record rejections into outcomes, and, for the SMS
+providers, check a record's address (its E.164 phone) and drop consent fields."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -63,3 +65,43 @@ def outcomes(
         else Outcome(r.key, "confirmed", destination_id=destination_id(r))
         for r in batch
     ]
+
+
+#: E.164: a plus, a country code that does not start with 0, at most 15 digits in all
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+NO_PHONE = "no phone number: an SMS provider reaches a person by their E.164 phone"
+
+
+def phone_problem(record: Record) -> str | None:
+    """Why ``record`` cannot be sent to an SMS provider (no phone, or not E.164), or None."""
+    if not record.phone:
+        return NO_PHONE
+    if not E164.match(record.phone):
+        return f"phone {record.phone!r} is not an E.164 number (+ and 7 to 15 digits)"
+    return None
+
+
+def unreachable_by_sms(batch: Sequence[Record]) -> dict[str, str]:
+    """Records of ``batch`` an SMS provider cannot take, each with the reason."""
+    return {r.key: problem for r in batch if (problem := phone_problem(r)) is not None}
+
+
+def reachable_by_sms(batch: Sequence[Record]) -> tuple[list[Record], dict[str, str]]:
+    """``batch`` split: the records an SMS provider can take, and the others with why."""
+    rejected = unreachable_by_sms(batch)
+    return [r for r in batch if r.key not in rejected], rejected
+
+
+#: words that make a field a consent field, whatever the declaration calls it: SMS
+#: (and email) consent is decided in the warehouse and never written to a provider
+_CONSENT_WORDS = re.compile(r"consent|subscri|opt_?in|opt_?out|marketing_?status", re.IGNORECASE)
+
+
+def is_consent_field(name: str) -> bool:
+    return bool(_CONSENT_WORDS.search(name))
+
+
+def without_consent(fields: Mapping[str, Any], also: Iterable[str] = ()) -> dict[str, Any]:
+    """``fields`` without any consent field (and without the names in ``also``)."""
+    skip = set(also)
+    return {n: v for n, v in fields.items() if n not in skip and not is_consent_field(n)}

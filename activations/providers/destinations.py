@@ -36,6 +36,10 @@ def destination_problem(provider: str, value: str) -> str | None:
         if not value.startswith(("/", "http://", "https://")):
             return f"{value!r} must be a url path (/hooks/name) or a full http(s) URL"
         return None
+    if provider == "infobip" and len(value) > 256:
+        return "is longer than 256 characters, Infobip's limit for a tag or an event definition id"
+    if provider == "twilio" and value in ("phone", "email", "userId"):
+        return f"{value!r} is a trait the connector sets itself: name the audience trait or event"
     if provider == "customerio" and re.search(r"[/\\?#%]", value):
         return f"{value!r} must be a segment id (no '/', '?', '#' or '%')"
     return None

@@ -102,6 +102,8 @@ def secret_variants(secret: str) -> list[str]:
     for user in ("", "anystring", "activations"):
         token = f"{user}:{secret}" if ":" not in secret or user else secret
         variants.add(base64.b64encode(token.encode()).decode())
+    # the key as the Basic user name with no password (Segment's write key)
+    variants.add(base64.b64encode(f"{secret}:".encode()).decode())
     return sorted(variants, key=len, reverse=True)
 
 

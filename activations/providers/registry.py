@@ -58,14 +58,13 @@ class ProviderEntry:
     def __post_init__(self) -> None:
         upper = self.name.upper()
         object.__setattr__(self, "key_variable", self.key_variable or f"{upper}_API_KEY")
-        object.__setattr__(
-            self, "base_url_variable", self.base_url_variable or f"{upper}_BASE_URL"
-        )
+        object.__setattr__(self, "base_url_variable", self.base_url_variable or f"{upper}_BASE_URL")
 
     @property
     def is_email_provider(self) -> bool:
-        """An ESP: people can unsubscribe there, so its consent comes back."""
-        return self.consent_reader is not None
+        """An ESP: people can unsubscribe there, so its consent comes back. Never an
+        SMS provider (its consent is decided in the warehouse, nothing comes back)."""
+        return self.channel == "email" and self.consent_reader is not None
 
 
 def _esp(
@@ -132,12 +131,29 @@ ENTRIES: dict[str, ProviderEntry] = {
             "https://fly.customer.io/",
             "CUSTOMERIO_WEBHOOK_SIGNING_KEY",
         ),
+        # SMS: no consent reader, no hooks (SMS consent is decided in the warehouse)
+        ProviderEntry(
+            name="infobip",
+            connector="activations.providers.infobip.connector:InfobipProvider",
+            # per account in reality (https://<id>.api.infobip.com, in the portal)
+            base_url="https://api.infobip.com",
+            page="https://portal.infobip.com/people/persons?tag={id}",
+            channel="sms",
+        ),
+        ProviderEntry(
+            name="twilio",
+            connector="activations.providers.twilio.connector:TwilioProvider",
+            base_url="https://api.segment.io",  # Segment's HTTP Tracking API, for Engage
+            page="https://app.segment.com/goto-my-workspace/engage/audiences",
+            key_variable="TWILIO_SEGMENT_WRITE_KEY",
+            channel="sms",
+        ),
     )
 }
 
 #: every provider name a sync declaration may use
 PROVIDERS: tuple[str, ...] = tuple(ENTRIES)
-#: the email providers: consent pull-back and inbound hooks
+#: the email providers: consent pull-back and inbound hooks (no SMS provider)
 EMAIL_PROVIDERS: tuple[str, ...] = tuple(n for n, e in ENTRIES.items() if e.is_email_provider)
 #: the SMS providers: a record's address is its E.164 phone number
 SMS_PROVIDERS: tuple[str, ...] = tuple(n for n, e in ENTRIES.items() if e.channel == "sms")

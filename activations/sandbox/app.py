@@ -18,14 +18,23 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from activations.sandbox import braze, customerio, klaviyo, mailchimp, page, sendgrid
+from activations.sandbox import (
+    braze,
+    customerio,
+    infobip,
+    klaviyo,
+    mailchimp,
+    page,
+    sendgrid,
+    twilio,
+)
 from activations.sandbox.common import Reply
 from activations.sandbox.core import ACTIONS, Sandbox
 from activations.sandbox.faults import Faults
 from activations.sandbox.limits import Decision, key_fingerprint, rate_headers
 from activations.sandbox.settings import PROVIDERS, ProviderLimits, SandboxSettings, Window
 
-PROVIDER_MODULES = (braze, klaviyo, mailchimp, sendgrid, customerio)
+PROVIDER_MODULES = (braze, klaviyo, mailchimp, sendgrid, customerio, infobip, twilio)
 
 
 class SandboxApp(FastAPI):

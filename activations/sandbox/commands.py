@@ -13,7 +13,7 @@ from activations.sandbox.settings import SandboxSettings
 DEFAULT_STATE_DIR = Path(".sandbox")
 
 sandbox_app = typer.Typer(help="The local ESP sandbox (Braze, Klaviyo, Mailchimp, SendGrid, "
-                               "Customer.io).", no_args_is_help=True)
+                               "Customer.io; SMS: Infobip, Twilio).", no_args_is_help=True)
 
 
 @sandbox_app.command("serve")

@@ -191,6 +191,20 @@ class Sandbox:
         return {"url": url, "status": status}
 
 
+def list_summaries(sb: Sandbox, provider: str, limit: int,
+                   view: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each of ``provider``'s lists (segments, tags, audiences) with its member count and
+    its first ``limit`` members as ``view`` shows them: the state summary's ``lists``."""
+    lists = []
+    for row in sb.store.lists(provider):
+        ids = sb.store.member_ids(provider, row.id)
+        shown = sb.store.contacts(provider, ids=ids[:limit])
+        lists.append({"id": row.id, "name": row.name, "kind": row.kind,
+                      "auto_created": row.auto_created, "member_count": len(ids),
+                      "members": [view(c) for c in shown]})
+    return lists
+
+
 async def current_sandbox(request: Request) -> Sandbox:
     """The app's Sandbox, for the provider routes (``sb: SandboxDep``)."""
     sandbox: Sandbox = request.app.state.sandbox

@@ -4,8 +4,9 @@ Fixed windows per provider and API key (the key is only kept as a hash), an
 optional cap on requests in flight (Mailchimp's 10 connections), and the
 headers each provider sends: Braze and SendGrid ``X-RateLimit-*`` on every
 response (Reset = epoch seconds); Klaviyo ``RateLimit-*`` on non-429
-responses (Reset = seconds) and ``Retry-After`` on a 429; Mailchimp and
-Customer.io no headers at all.
+responses (Reset = seconds) and ``Retry-After`` on a 429; Infobip
+``Retry-After`` on a 429; Twilio (Segment) ``X-RateLimit-Reset`` in seconds on
+a 429; Mailchimp and Customer.io no headers at all.
 """
 
 from __future__ import annotations
@@ -105,8 +106,10 @@ def throttled_headers(provider: str, decision: Decision) -> dict[str, str]:
     if provider in ("braze", "sendgrid"):
         return rate_headers(provider, Decision(True, decision.limit, 0, decision.reset_in,
                                                decision.reset_at))
-    if provider == "klaviyo":
+    if provider in ("klaviyo", "infobip"):
         return {"Retry-After": str(max(1, math.ceil(decision.reset_in or 1)))}
+    if provider == "twilio":  # Segment: seconds to wait, on the 429 only
+        return {"X-RateLimit-Reset": str(max(1, math.ceil(decision.reset_in or 1)))}
     return {}
 
 

@@ -1,5 +1,7 @@
-"""The marketer page: each provider's lists or segments with member counts, and
-their members with attributes and consent, as a marketer would see them.
+"""The marketer page: each provider's lists, segments, tags (Infobip) or audiences
+(Twilio) with member counts, and their members with attributes and consent, as
+a marketer would see them; an SMS provider's members are shown by phone, with
+the events its flows or journeys received.
 
 Server-rendered with Jinja2 (autoescaped), inline CSS, no network.
 """
@@ -13,10 +15,11 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from activations.sandbox.common import iso
-from activations.sandbox.settings import PROVIDERS
+from activations.sandbox.settings import PROVIDERS, SMS
 
 TITLES = {"braze": "Braze", "klaviyo": "Klaviyo", "mailchimp": "Mailchimp",
-          "sendgrid": "SendGrid", "customerio": "Customer.io"}
+          "sendgrid": "SendGrid", "customerio": "Customer.io",
+          "infobip": "Infobip (SMS)", "twilio": "Twilio Engage (SMS, via Segment)"}
 
 _env = Environment(loader=PackageLoader("activations.sandbox", "templates"),
                    autoescape=select_autoescape(["html"]))
@@ -37,7 +40,7 @@ def render(state: dict[str, Any], *, members_shown: int) -> str:
                     if key not in columns:
                         columns.append(key)
         providers.append({"name": name, "title": TITLES[name], "summary": summary,
-                          "columns": columns[:8]})
+                          "columns": columns[:8], "sms": name in SMS})
     return _env.get_template("page.html").render(
         providers=providers, members_shown=members_shown, iso=iso)
 

@@ -1,4 +1,7 @@
-"""Sandbox configuration: API keys, job pacing, rate limits, reporting webhook."""
+"""Sandbox configuration: API keys, job pacing, rate limits, reporting webhook.
+
+The emulated providers: five email providers and two SMS providers (Infobip,
+Twilio Engage through Segment)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ from pydantic import BaseModel, Field
 
 from activations.sandbox.signing import DEFAULT_WEBHOOK_SECRETS
 
-PROVIDERS: tuple[str, ...] = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
+PROVIDERS: tuple[str, ...] = (
+    "braze", "klaviyo", "mailchimp", "sendgrid", "customerio", "infobip", "twilio")
+#: the SMS providers: a person is reached (and shown) by phone
+SMS: tuple[str, ...] = ("infobip", "twilio")
 
 #: where each ESP's API is mounted: a connector's base_url is the sandbox URL + this
 PREFIXES: dict[str, str] = {
@@ -18,6 +24,8 @@ PREFIXES: dict[str, str] = {
     "mailchimp": "/mailchimp/3.0",
     "sendgrid": "/sendgrid",
     "customerio": "/customerio",
+    "infobip": "/infobip",
+    "twilio": "/twilio",  # Segment's HTTP Tracking API, Twilio Engage's way in
 }
 
 DEFAULT_KEYS: dict[str, str] = {
@@ -27,6 +35,9 @@ DEFAULT_KEYS: dict[str, str] = {
     "sendgrid": "SG.sandbox-sendgrid-key",
     # Customer.io authenticates with Basic site_id:api_key
     "customerio": "sandbox-site:sandbox-cio-key",
+    # Infobip: Authorization: App <key>; Twilio (Segment): Basic with the write key as user
+    "infobip": "sandbox-infobip-key",
+    "twilio": "sandbox-twilio-write-key",
 }
 
 
@@ -52,6 +63,8 @@ def default_limits() -> dict[str, ProviderLimits]:
         "mailchimp": ProviderLimits(concurrency=10),
         "sendgrid": ProviderLimits(windows=[Window(limit=600, seconds=1)]),
         "customerio": ProviderLimits(windows=[Window(limit=1000, seconds=1)]),
+        "infobip": ProviderLimits(windows=[Window(limit=1000, seconds=1)]),
+        "twilio": ProviderLimits(windows=[Window(limit=1000, seconds=1)]),
     }
 
 

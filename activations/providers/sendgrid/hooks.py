@@ -105,7 +105,8 @@ def verify(delivery: Delivery, secret: str, now: float) -> str | None:
     key = _public_key(secret)
     try:
         key.verify(
-            signature, timestamp.encode("utf-8", "replace") + delivery.body,
+            signature,
+            timestamp.encode("utf-8", "replace") + delivery.body,
             ec.ECDSA(hashes.SHA256()),
         )
     except (InvalidSignature, ValueError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from activations.sandbox.core import Sandbox, Webhook
+from activations.sandbox.core import Sandbox, Webhook, list_summaries
 from activations.sandbox.customerio.model import identify, person, set_unsubscribed
 from activations.sandbox.customerio.wire import NAME, truthy
 from activations.sandbox.store import Contact
@@ -47,13 +47,7 @@ def member_view(contact: Contact) -> dict[str, Any]:
 
 
 def summarize(sb: Sandbox, limit: int) -> dict[str, Any]:
-    lists = []
-    for row in sb.store.lists(NAME):
-        ids = sb.store.member_ids(NAME, row.id)
-        shown = sb.store.contacts(NAME, ids=ids[:limit])
-        lists.append({"id": row.id, "name": row.name, "kind": row.kind,
-                      "auto_created": row.auto_created, "member_count": len(ids),
-                      "members": [member_view(c) for c in shown]})
+    lists = list_summaries(sb, NAME, limit, member_view)
     contacts = sb.store.contacts(NAME)
     suppressions = [{"email": c.email, "kind": "unsubscribed", "list_id": "",
                      "created_at": c.updated_at}

@@ -1,6 +1,7 @@
 """Every connector against the running ESP sandbox (real HTTP on 127.0.0.1):
 happy path, exact limit boundaries, 429 with the provider's own signal, 5xx
-retried, partial failures, wrong keys, and the consent rule of each ESP."""
+retried, partial failures, wrong keys, and the consent rule of each ESP. The
+SMS providers (Infobip, Twilio) run the same set, their people addressed by phone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ from typing import Any
 
 import httpx
 import pytest
-from connector_helpers import DESTINATION, ESPS, audience, esp_action, member_emails, people
+from connector_helpers import (
+    CONNECTORS,
+    DESTINATION,
+    ESPS,
+    address,
+    audience,
+    esp_action,
+    fixed,
+    member_emails,
+    people,
+    unreachable,
+)
 
 from activations.contract.records import PermanentError, Record, TransientError
 from activations.sync.delivery.retries import RetryPolicy, call_with_retries
@@ -30,62 +42,69 @@ class Waits:
         time.sleep(min(seconds, 0.05))
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_upsert_then_remove_changes_membership(name: str, connector, sandbox) -> None:
     provider = connector(name)
     dest = DESTINATION[name]
-    batch = people(5)
+    batch = people(5, provider=name)
     outcomes = provider.upsert(dest, batch)
     assert sorted(o.key for o in outcomes) == sorted(r.key for r in batch)
     assert {o.status for o in outcomes} == {"confirmed"}
-    assert member_emails(sandbox, name, dest) == {r.email for r in batch}
+    assert member_emails(sandbox, name, dest) == {address(r) for r in batch}
 
     removed = provider.remove(dest, batch[:2])
     assert {o.status for o in removed} == {"confirmed"}
-    assert member_emails(sandbox, name, dest) == {r.email for r in batch[2:]}
+    assert member_emails(sandbox, name, dest) == {address(r) for r in batch[2:]}
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_attributes_arrive_as_mapped(name: str, connector, sandbox) -> None:
     provider = connector(name)
     dest = DESTINATION[name]
+    (base,) = people(1, provider=name)
     record = Record(
         key="u_attr",
-        email="attr@example.com",
+        email=base.email,
+        phone=base.phone,
         fields={"first_name": "Ann", "ltv": 120.5, "cart_items": [{"sku": "cof-1", "qty": 2}]},
     )
     assert provider.upsert(dest, [record])[0].status == "confirmed"
-    member = next(m for m in audience(sandbox, name, dest)["members"] if m["email"] == record.email)
+    member = next(m for m in audience(sandbox, name, dest)["members"] if m["id"] == record.key
+                  or address(record) in (m.get("email"), m.get("phone")))
     text = repr(member["attributes"])
     assert "Ann" in text and "120.5" in text and "cof-1" in text
 
 
-@pytest.mark.parametrize("name", ["braze", "mailchimp", "klaviyo"])
+@pytest.mark.parametrize("name", ["braze", "mailchimp", "klaviyo", "infobip"])
 def test_batch_of_exactly_max_records_is_accepted_and_one_more_is_refused(
     name: str, connector, sandbox
 ) -> None:
     provider = connector(name)
     dest = DESTINATION[name]
     limit = provider.limits.max_records
-    assert {o.status for o in provider.upsert(dest, people(limit))} == {"confirmed"}
+    assert {o.status for o in provider.upsert(dest, people(limit, provider=name))} == {
+        "confirmed"
+    }
     with pytest.raises(PermanentError) as refused:
-        provider.upsert(dest, people(limit + 1, start=limit))
+        provider.upsert(dest, people(limit + 1, start=limit, provider=name))
     assert refused.value.status in (400, 413)
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_429_is_honoured_with_the_providers_own_signal(name: str, connector, sandbox) -> None:
     provider = connector(name)
     dest = DESTINATION[name]
     provider.upsert(
-        dest, people(1)
+        dest, people(1, provider=name)
     )  # lists, fields and segments exist: one request left to throttle
     sandbox.set_faults(name, rate_limit_storm=1)
     with pytest.raises(TransientError) as throttled:
-        provider.upsert(dest, people(2))
+        provider.upsert(dest, people(2, provider=name))
     assert throttled.value.status == 429
-    if name == "klaviyo":  # Retry-After
+    if name in ("klaviyo", "infobip"):  # Retry-After
         assert throttled.value.retry_after is not None and throttled.value.retry_after >= 0
+    elif name == "twilio":  # X-RateLimit-Reset, seconds to wait
+        assert throttled.value.retry_after is not None and 0 < throttled.value.retry_after <= 60
     elif name in ("braze", "sendgrid"):  # X-RateLimit-Reset, epoch seconds
         assert throttled.value.retry_after is not None and 0 <= throttled.value.retry_after <= 120
     else:  # Mailchimp and Customer.io send a bare 429: the framework backs off
@@ -94,7 +113,7 @@ def test_429_is_honoured_with_the_providers_own_signal(name: str, connector, san
     sandbox.set_faults(name, rate_limit_storm=1)
     waits = Waits()
     outcomes = call_with_retries(
-        lambda: provider.upsert(dest, people(2)), policy=QUICK, sleep=waits
+        lambda: provider.upsert(dest, people(2, provider=name)), policy=QUICK, sleep=waits
     )
     assert {o.status for o in outcomes} == {"confirmed"}
     assert waits.asked, "the 429 was retried after a wait"
@@ -104,52 +123,51 @@ def test_429_is_honoured_with_the_providers_own_signal(name: str, connector, san
     assert 429 in statuses and statuses[-1] < 300
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_5xx_is_retried_until_accepted(name: str, connector, sandbox) -> None:
     provider = connector(name)
     dest = DESTINATION[name]
-    provider.upsert(dest, people(1))
+    provider.upsert(dest, people(1, provider=name))
     sandbox.set_faults(name, error_rate=1.0, status=503, seed=3)
     with pytest.raises(TransientError) as failed:
-        provider.upsert(dest, people(2))
+        provider.upsert(dest, people(2, provider=name))
     assert failed.value.status == 503
 
     sandbox.set_faults(name, error_rate=0.4, status=502, seed=11)
     outcomes = call_with_retries(
-        lambda: provider.upsert(dest, people(3)), policy=QUICK, sleep=Waits()
+        lambda: provider.upsert(dest, people(3, provider=name)), policy=QUICK, sleep=Waits()
     )
     assert {o.status for o in outcomes} == {"confirmed"}
     sandbox.set_faults(name, error_rate=0.0)
-    assert member_emails(sandbox, name, dest) >= {r.email for r in people(3)}
+    assert member_emails(sandbox, name, dest) >= {address(r) for r in people(3, provider=name)}
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_dropped_connection_is_transient(name: str, connector, sandbox) -> None:
     provider = connector(name)
     sandbox.set_faults(name, drop_rate=1.0, seed=1)
     with pytest.raises(TransientError):
-        provider.upsert(DESTINATION[name], people(1))
+        provider.upsert(DESTINATION[name], people(1, provider=name))
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_partial_failure_is_a_rejected_outcome_and_passes_when_retried(
     name: str, connector, sandbox
 ) -> None:
     provider = connector(name)
     dest = DESTINATION[name]
-    good = people(3)
-    bad = Record(key="u_bad", email="not-an-email", fields={"first_name": "Bad"})
-    outcomes = {o.key: o for o in provider.upsert(dest, [*good, bad])}
+    good = people(3, provider=name)
+    outcomes = {o.key: o for o in provider.upsert(dest, [*good, unreachable(name)])}
     assert outcomes["u_bad"].status == "rejected"
     assert outcomes["u_bad"].reason and outcomes["u_bad"].retryable
     assert all(outcomes[r.key].status == "confirmed" for r in good)
 
-    fixed = Record(key="u_bad", email="fixed@example.com", fields={"first_name": "Fixed"})
-    assert provider.upsert(dest, [fixed])[0].status == "confirmed"
-    assert "fixed@example.com" in member_emails(sandbox, name, dest)
+    right = fixed(name)
+    assert provider.upsert(dest, [right])[0].status == "confirmed"
+    assert address(right) in member_emails(sandbox, name, dest)
 
 
-@pytest.mark.parametrize("name", ESPS)
+@pytest.mark.parametrize("name", CONNECTORS)
 def test_wrong_key_is_permanent_and_never_echoed(name: str, connector) -> None:
     secret = (
         "sk-wrong-4f9a8b7c6d5e:also-secret-1234"
@@ -158,7 +176,7 @@ def test_wrong_key_is_permanent_and_never_echoed(name: str, connector) -> None:
     )
     provider = connector(name, api_key=secret)
     with pytest.raises(PermanentError) as refused:
-        provider.upsert(DESTINATION[name], people(1))
+        provider.upsert(DESTINATION[name], people(1, provider=name))
     assert refused.value.status in (401, 403, 404)
     for part in secret.split(":"):
         assert part not in str(refused.value)

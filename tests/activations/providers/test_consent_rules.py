@@ -1,6 +1,7 @@
 """Each provider's consent rule (written in its module docstring), checked on
 the wire: every request a sync's calls send is captured and none carries a
-consent change, whatever the declaration maps."""
+consent change, whatever the declaration maps. For the SMS providers the rule
+is one: consent is decided in the warehouse and never sent."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from connector_helpers import DESTINATION, ESPS
+from connector_helpers import DESTINATION, ESPS, SMS
 
 from activations.contract.records import Record
+from activations.providers.connector_helpers import is_consent_field
 
 # a careless declaration that maps the warehouse's stale consent columns
 STALE = {
@@ -109,3 +111,38 @@ def test_a_sync_never_sends_a_consent_change(name: str, connector, sandbox) -> N
             for k in e.get("attributes", {})
         )
         assert all(len(e["identifiers"]) == 1 for e in entries)
+
+
+#: what a careless SMS declaration might map: the warehouse's own consent columns
+SMS_STALE = {
+    "first_name": "Ann",
+    "sms_consent": True,
+    "sms_opt_in": "yes",
+    "optOut": False,
+    "subscribed": True,
+    "marketing_status": "subscribed",
+    "subscriptions": {"sms": "subscribed"},
+}
+
+
+@pytest.mark.parametrize("name", SMS)
+def test_an_sms_sync_never_sends_a_consent_field(name: str, connector, sandbox) -> None:
+    """SMS consent is decided in the warehouse: no profile write, membership change or
+    event of an SMS connector carries a consent field, and no subscription API is called."""
+    provider = connector(name)
+    sent = _capture(provider)
+    people = [
+        Record(key=f"u_{i}", email=None, phone=f"+4917{i:09d}", fields=SMS_STALE, hash=f"h{i}")
+        for i in range(3)
+    ]
+    assert {o.status for o in provider.upsert(DESTINATION[name], people)} == {"confirmed"}
+    provider.remove(DESTINATION[name], people[:1])
+    provider.send_events("stale_event", people)
+    calls = _bodies(sent)
+    assert calls
+    keys = {k for _, _, body in calls for k in _keys(body)}
+    assert "first_name" in keys  # the other fields did travel
+    assert not {k for k in keys if is_consent_field(k)}, keys
+    assert not [p for _, p, _ in calls if "subscri" in p or "consent" in p]
+    if name == "twilio":  # Engage's subscription states are never set either
+        assert "messaging_subscriptions" not in keys

@@ -1,10 +1,10 @@
-"""Events (with each ESP's idempotency), async jobs polled to their end, and
-Customer.io's byte limits at the exact boundary."""
+"""Events (with each provider's idempotency), async jobs polled to their end, and
+Customer.io's and Twilio's (Segment's) byte limits at the exact boundary."""
 
 from __future__ import annotations
 
 import pytest
-from connector_helpers import DESTINATION, people, sized
+from connector_helpers import DESTINATION, is_sms, people, sized
 
 from activations.contract.records import PermanentError, Record, TransientError
 from activations.providers.http import encode_json
@@ -17,18 +17,19 @@ def _events(sandbox, name: str) -> int:
     return int(sandbox.state(name)["providers"][name].get("events", 0))
 
 
-@pytest.mark.parametrize("name", ["klaviyo", "customerio"])
+@pytest.mark.parametrize("name", ["klaviyo", "customerio", "twilio"])
 def test_events_are_deduplicated_by_the_records_idempotency_key(name, connector, sandbox) -> None:
     provider = connector(name)
     batch = [
         Record(
             key=r.key,
             email=r.email,
+            phone=r.phone,
             fields={"cart_value": 12.5, "items": [{"sku": "a"}]},
             hash=r.hash,
             idempotency_key=f"{i:032x}",
         )
-        for i, r in enumerate(people(3), start=1)
+        for i, r in enumerate(people(3, provider=name), start=1)
     ]
     assert {o.status for o in provider.send_events("cart_abandoned", batch)} == {"confirmed"}
     first = _events(sandbox, name)
@@ -106,43 +107,50 @@ def _members(sandbox, name):
     return []
 
 
+#: where the byte-limit tests sync to: a Customer.io segment id; a Twilio audience trait
+#: as long as the one ``record_size`` counts with, so sizes are exact
+BYTES_DEST = {"customerio": "7", "twilio": "x" * 32}
+
+
 def _body(provider, records) -> bytes:
+    if is_sms(provider.name):  # Segment's batch: identify messages joining the audience
+        membership = {BYTES_DEST["twilio"]: True}
+        return encode_json({"batch": [provider.identify(r, membership) for r in records]})
     return encode_json({"batch": [provider.identify_entry(r) for r in records]})
 
 
-def test_customerio_batch_at_the_byte_limit_is_accepted_and_one_byte_more_refused(
-    connector, sandbox
-) -> None:
-    provider = connector("customerio")
+@pytest.mark.parametrize("name", ["customerio", "twilio"])
+def test_batch_at_500_kb_is_accepted_and_one_byte_more_refused(name, connector, sandbox) -> None:
+    """Customer.io's v2 batch and Segment's /v1/batch: 500 KB a request, envelope included."""
+    provider, dest = connector(name), BYTES_DEST[name]
     per = 30_000
     n, rest = divmod(provider.limits.max_bytes, per)
     records = [sized(f"c{i}", per, provider) for i in range(n)]
     records.append(sized(f"c{n}", rest, provider))
     assert len(list(cut_batches(records, provider.limits, provider.record_size))) == 1
     assert len(_body(provider, records)) == 500 * 1024
-    assert {o.status for o in provider.upsert("7", records)} == {"confirmed"}
+    assert {o.status for o in provider.upsert(dest, records)} == {"confirmed"}
 
     over = [*records[:-1], sized(f"c{n}", rest + 1, provider)]
     assert len(list(cut_batches(over, provider.limits, provider.record_size))) == 2
     assert len(_body(provider, over)) == 500 * 1024 + 1
     with pytest.raises(PermanentError) as refused:
-        provider.upsert("7", over)
+        provider.upsert(dest, over)
     assert refused.value.status == 400
 
 
-def test_customerio_entry_at_32_kb_is_accepted_and_one_byte_more_rejected(
-    connector, sandbox
-) -> None:
-    provider = connector("customerio")
+@pytest.mark.parametrize("name", ["customerio", "twilio"])
+def test_entry_at_32_kb_is_accepted_and_one_byte_more_rejected(name, connector, sandbox) -> None:
+    provider, dest = connector(name), BYTES_DEST[name]
     exact = sized("big", provider.limits.max_record_bytes, provider)
-    assert len(encode_json(provider.identify_entry(exact))) == 32 * 1024
+    assert len(_body(provider, [exact])) - len(b'{"batch":[]}') == 32 * 1024
     assert len(list(cut_batches([exact], provider.limits, provider.record_size))) == 1
-    assert provider.upsert("7", [exact])[0].status == "confirmed"
+    assert provider.upsert(dest, [exact])[0].status == "confirmed"
 
     over = sized("big", provider.limits.max_record_bytes + 1, provider)
     (batch,) = cut_batches([over], provider.limits, provider.record_size)
     assert batch.oversize, "the framework never sends it"
-    outcome = provider.upsert("7", [over])[0]  # and the ESP refuses it, in its own words
+    outcome = provider.upsert(dest, [over])[0]  # and it is refused, in the provider's words
     assert outcome.status == "rejected" and "32 KB" in (outcome.reason or "")
 
 

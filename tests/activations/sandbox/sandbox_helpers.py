@@ -22,6 +22,8 @@ AUTH = {
     "mailchimp": {"Authorization": basic("anyuser", "sandbox-mailchimp-key-us6")},
     "sendgrid": {"Authorization": "Bearer SG.sandbox-sendgrid-key"},
     "customerio": {"Authorization": basic("sandbox-site", "sandbox-cio-key")},
+    "infobip": {"Authorization": "App sandbox-infobip-key"},
+    "twilio": {"Authorization": basic("sandbox-twilio-write-key", "")},  # key as user name
 }
 
 
@@ -32,6 +34,8 @@ PROBES = {
     "mailchimp": ("GET", "/lists"),
     "sendgrid": ("GET", "/v3/marketing/lists"),
     "customerio": ("GET", "/api/v1/customers"),
+    "infobip": ("GET", "/people/2/tags"),
+    "twilio": ("GET", "/v1/profiles"),  # sandbox-only: the Tracking API has no reads
 }
 
 

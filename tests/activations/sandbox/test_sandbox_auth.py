@@ -14,6 +14,8 @@ WRONG = {
     "mailchimp": {"Authorization": basic("anyuser", "wrong-key-123")},
     "sendgrid": {"Authorization": "Bearer wrong-key-123"},
     "customerio": {"Authorization": basic("sandbox-site", "wrong-key-123")},
+    "infobip": {"Authorization": "App wrong-key-123"},
+    "twilio": {"Authorization": basic("wrong-key-123", "")},
 }
 
 
@@ -30,6 +32,11 @@ def expected_401(provider: str, answer: httpx.Response) -> None:
         assert (body["status"], body["title"]) == (401, "API Key Invalid")
     elif provider == "sendgrid":
         assert body == {"errors": [{"field": None, "message": "authorization required"}]}
+    elif provider == "infobip":
+        assert body == {"requestError": {"serviceException": {
+            "messageId": "UNAUTHORIZED", "text": "Invalid login details"}}}
+    elif provider == "twilio":
+        assert body == {"success": False, "message": "Invalid write key"}
     else:
         assert body == {"meta": {"error": "Unauthorized request"}}
 
@@ -67,7 +74,8 @@ def test_keys_never_reach_the_request_log(sandbox: SandboxServer) -> None:
     assert {row["status"] for row in log} == {200, 401}
     text = repr(log) + repr(sandbox.state())
     for secret in ("sandbox-braze-key", "pk_sandbox_klaviyo", "sandbox-mailchimp-key-us6",
-                   "SG.sandbox-sendgrid-key", "sandbox-cio-key", "wrong-key-123"):
+                   "SG.sandbox-sendgrid-key", "sandbox-cio-key", "sandbox-infobip-key",
+                   "sandbox-twilio-write-key", "wrong-key-123"):
         assert secret not in text
 
 

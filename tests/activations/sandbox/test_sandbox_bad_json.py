@@ -15,6 +15,10 @@ SAYS = {
     "klaviyo": lambda a: a["errors"][0]["code"] == "invalid"
     and "{not json" in a["errors"][0]["detail"],
     "sendgrid": lambda a: "{not json" in a["errors"][0]["message"],
+    "infobip": lambda a: a["requestError"]["serviceException"]["messageId"] == "BAD_REQUEST"
+    and a["requestError"]["serviceException"]["text"].startswith("body is not valid JSON"),
+    "twilio": lambda a: a["success"] is False
+    and a["message"].startswith("Invalid JSON: body is not valid JSON"),
 }
 CALLS = {
     "braze": ("POST", "/users/track"),
@@ -22,6 +26,8 @@ CALLS = {
     "sendgrid": ("PUT", "/v3/marketing/contacts"),
     "mailchimp": ("POST", "/lists"),
     "customerio": ("POST", "/api/v2/batch"),
+    "infobip": ("POST", "/people/2/persons/batch"),
+    "twilio": ("POST", "/v1/batch"),
 }
 
 

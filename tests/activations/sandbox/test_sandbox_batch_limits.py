@@ -134,15 +134,22 @@ def cio_entry(i: int, pad: int = 0) -> dict[str, Any]:
             "attributes": {"email": f"p{i}@example.com", "note": "n" * pad}}
 
 
-def exact_batch(size: int) -> str:
-    """A v2 batch body of exactly ``size`` bytes, no entry above 32 KB."""
-    entries: list[dict[str, Any]] = [
-        {"type": "person", "identifiers": {"id": f"u_{i}"}, "action": "event",
-         "name": "viewed", "attributes": {"note": ""}} for i in range(20)]
+def cio_event(i: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Customer.io v2 event entry and the dict its padding goes into."""
+    entry = {"type": "person", "identifiers": {"id": f"u_{i}"}, "action": "event",
+             "name": "viewed", "attributes": {"note": ""}}
+    return entry, entry["attributes"]
+
+
+def exact_batch(size: int, message=cio_event) -> str:
+    """A ``{"batch": [...]}`` body of exactly ``size`` bytes (Customer.io's v2 batch, or
+    Segment's with ``message=segment_identify``), no entry above 32 KB."""
+    made = [message(i) for i in range(20)]
+    entries = [entry for entry, _ in made]
     remaining = size - len(json.dumps({"batch": entries}))
-    for entry in entries:
+    for _, pad_into in made:
         pad = min(remaining, 30_000)
-        entry["attributes"]["note"] = "n" * pad
+        pad_into["note"] = "n" * pad
         remaining -= pad
     body = json.dumps({"batch": entries})
     assert len(body) == size
@@ -167,3 +174,46 @@ def test_customerio_entry_32_kb(clients: dict[str, httpx.Client]) -> None:
     assert answer.status_code == 207
     assert answer.json()["errors"] == [{"batch_index": 1, "reason": "too_large", "field": "",
                                         "message": "an entry is at most 32 KB"}]
+
+
+def infobip_people(n: int) -> dict[str, Any]:
+    return {"people": [{"externalId": f"u_{i}", "contactInformation": {
+        "phone": [{"number": f"4915{i:09d}"}]}} for i in range(n)]}
+
+
+def test_infobip_1000_people_per_batch_and_per_tag_batch(
+        clients: dict[str, httpx.Client]) -> None:
+    infobip = clients["infobip"]
+    ok = infobip.post("/people/2/persons/batch", json=infobip_people(1_000))
+    assert ok.status_code == 200 and ok.json()["successCount"] == 1_000
+    over = infobip.post("/people/2/persons/batch", json=infobip_people(1_001))
+    assert over.status_code == 400
+    assert over.json()["requestError"]["serviceException"]["messageId"] == "BAD_REQUEST"
+    queries = [{"query": {"type": "EXTERNAL_ID", "identifier": f"u_{i}"}} for i in range(1_001)]
+    assert infobip.patch("/people/2/tags/vip/persons",
+                         json={"people": queries[:1_000]}).status_code == 200
+    assert infobip.patch("/people/2/tags/vip/persons",
+                         json={"people": queries}).status_code == 400
+
+
+def segment_identify(i: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Segment identify message and the dict its padding goes into (its traits)."""
+    message = {"type": "identify", "userId": f"u_{i}", "traits": {"note": ""}}
+    return message, message["traits"]
+
+
+def test_twilio_segment_batch_500_kb_and_message_32_kb(clients: dict[str, httpx.Client]) -> None:
+    twilio = clients["twilio"]
+    headers = {"content-type": "application/json"}
+    ok = twilio.post("/v1/batch", content=exact_batch(500 * 1024, segment_identify),
+                     headers=headers)
+    assert ok.status_code == 200 and ok.json() == {"success": True}
+    over = twilio.post("/v1/batch", content=exact_batch(500 * 1024 + 1, segment_identify),
+                       headers=headers)
+    assert over.status_code == 400 and over.json()["success"] is False
+    big = {"type": "track", "userId": "u_big", "event": "viewed",
+           "properties": {"blob": "b" * (32 * 1024)}}
+    whole = twilio.post("/v1/batch", json={"batch": [
+        {"type": "identify", "userId": "u_1", "traits": {}}, big]})
+    assert whole.status_code == 400  # one message over 32 KB refuses the whole request
+    assert "index 1" in whole.json()["message"]

@@ -69,7 +69,11 @@ def test_5xx_in_the_providers_shape(provider: str, sandbox: SandboxServer) -> No
              "klaviyo": lambda b: b["errors"][0]["status"] == 503,
              "mailchimp": lambda b: b["status"] == 503 and b["title"] == "Service Unavailable",
              "sendgrid": lambda b: b["errors"][0]["field"] is None,
-             "customerio": lambda b: "error" in b["meta"]}[provider]
+             "customerio": lambda b: "error" in b["meta"],
+             "infobip": lambda b: b["requestError"]["serviceException"]["messageId"]
+             == "GENERAL_ERROR",
+             "twilio": lambda b: b == {"success": False, "message": "Service Unavailable"},
+             }[provider]
     assert shape(body)
 
 

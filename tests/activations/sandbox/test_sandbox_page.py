@@ -107,3 +107,26 @@ def test_page_as_a_person_sees_it(sandbox: SandboxServer, clients: dict[str, htt
         escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         assert f'data-list="{escaped}" data-count="{count}"' in dom
         assert f"{count} member{'' if count == 1 else 's'}" in dom
+
+
+def test_page_shows_sms_people_by_phone_with_their_tags_audiences_and_events(
+        sandbox: SandboxServer, clients: dict[str, httpx.Client]) -> None:
+    clients["infobip"].post("/people/2/persons/batch", json={"people": [
+        {"externalId": f"p_{i}", "customAttributes": {"tier": "gold"}, "tags": ["vip_sms"],
+         "contactInformation": {"phone": [{"number": f"49151000000{i}"}]}} for i in range(2)]})
+    clients["infobip"].post("/peopleevents/2/persons/p_0/definitions/cart_abandoned/events",
+                            params={"identifierType": "EXTERNAL_ID"},
+                            json={"properties": {"value": 9}})
+    clients["twilio"].post("/v1/batch", json={"batch": [
+        {"type": "identify", "userId": "t_1", "traits": {"phone": "+14155550100",
+                                                         "winback_sms": True}},
+        {"type": "track", "userId": "t_1", "event": "Winback Started"},
+        {"type": "track", "event": "nobody"}]})
+    html = httpx.get(sandbox.base_url + "/").text
+    found = dict(re.findall(r'data-provider="(?:infobip|twilio)" data-list="([^"]*)" '
+                            r'data-count="(\d+)"', html))
+    assert found == {"vip_sms": "2", "winback_sms": "1"}
+    assert "+491510000001" in html and "+14155550100" in html  # shown by phone
+    assert "decided in the warehouse" in html  # no consent lives in an SMS provider
+    assert "cart_abandoned" in html and "Winback Started" in html  # events received
+    assert "Identifier is not present" in html  # Segment's answer was 200: the debugger says

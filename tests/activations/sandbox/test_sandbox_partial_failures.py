@@ -137,3 +137,62 @@ def test_a_body_of_the_wrong_shape_is_a_400_not_a_500(clients: dict[str, httpx.C
     braze = clients["braze"].post("/v2/subscription/status/set",
                                   json={"subscription_groups": ["sg_1"]})
     assert braze.status_code == 400 and "could not be read" in braze.json()["message"]
+
+
+def test_infobip_lists_refused_people_by_index(sandbox: SandboxServer,
+                                                clients: dict[str, httpx.Client]) -> None:
+    def person(key: str, number: str, **extra: object) -> dict[str, object]:
+        return {"externalId": key, "contactInformation": {"phone": [{"number": number}]},
+                **extra}
+    answer = clients["infobip"].post("/people/2/persons/batch", json={"people": [
+        person("u_1", "4915112345678", tags=["vip"]),
+        person("u_2", "015112345678"),  # a national number, not E.164
+        person("u_3", "4915112345678"),  # u_1's phone
+        person("u_4", "4915112345679", customAttributes={"cart": [{"sku": "a"}]}),
+        {"contactInformation": {}}]})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["successCount"], body["errorCount"]) == (1, 4)
+    texts = {e["index"]: e["requestError"]["serviceException"]["text"] for e in body["errors"]}
+    assert set(texts) == {1, 2, 3, 4}
+    assert "Invalid phone number" in texts[1] and "another person" in texts[2]
+    assert "Custom attribute" in texts[3] and "externalId" in texts[4]
+    state = sandbox.state("infobip")["providers"]["infobip"]
+    assert state["contacts"] == 1 and state["lists"][0]["members"][0]["phone"] == (
+        "+4915112345678")
+    untag = clients["infobip"].request("DELETE", "/people/2/tags/vip/persons", json={
+        "people": [{"query": {"type": "PHONE", "identifier": "4915112345678"}},
+                   {"query": {"type": "EXTERNAL_ID", "identifier": "nobody"}}]})
+    assert [e["index"] for e in untag.json()["errors"]] == [1]
+    assert sandbox.state("infobip")["providers"]["infobip"]["lists"][0]["member_count"] == 0
+
+
+def test_infobip_event_needs_an_existing_person(clients: dict[str, httpx.Client]) -> None:
+    infobip = clients["infobip"]
+    path = "/peopleevents/2/persons/u_1/definitions/cart_abandoned/events"
+    missing = infobip.post(path, params={"identifierType": "EXTERNAL_ID"}, json={})
+    assert missing.status_code == 404
+    infobip.post("/people/2/persons/batch", json={"people": [
+        {"externalId": "u_1", "contactInformation": {"phone": [{"number": "4915112345678"}]}}]})
+    assert infobip.post(path, json={}).status_code == 400  # identifierType is required
+    sent = infobip.post(path, params={"identifierType": "EXTERNAL_ID"},
+                        json={"properties": {"value": 3}})
+    assert sent.status_code == 201 and sent.json()["eventId"]
+
+
+def test_segment_answers_200_and_drops_what_it_cannot_take(
+        sandbox: SandboxServer, clients: dict[str, httpx.Client]) -> None:
+    answer = clients["twilio"].post("/v1/batch", json={"batch": [
+        {"type": "identify", "userId": "u_1", "traits": {"phone": "+4915112345678"}},
+        {"type": "identify", "traits": {"phone": "+4915112345679"}},  # no identifier
+        {"type": "track", "userId": "u_1"},  # no event name
+        {"type": "identify", "userId": "u_2", "traits": {"phone": "0151 123"}},
+        {"type": "track", "userId": "u_1", "event": "viewed", "messageId": "m-1"},
+        {"type": "track", "userId": "u_1", "event": "viewed", "messageId": "m-1"}]})
+    assert answer.status_code == 200 and answer.json() == {"success": True}
+    state = sandbox.state("twilio")["providers"]["twilio"]
+    assert (state["contacts"], state["events"]) == (2, 1)  # m-1 once: messageId dedupe
+    debugger = [(d["kind"], d["reason"].split(":")[0]) for d in state["debugger"]]
+    assert debugger == [("dropped", "Identifier is not present"),
+                        ("dropped", "Track event is missing name"),
+                        ("warning", "phone '0151 123' is not E.164")]

@@ -100,14 +100,22 @@ def test_a_429_storm_uses_the_providers_signal(provider: str, sandbox: SandboxSe
     if provider in ("braze", "sendgrid"):
         assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= headers
         assert "retry-after" not in headers
-    elif provider == "klaviyo":
+    elif provider in ("klaviyo", "infobip"):
         assert "retry-after" in headers and "ratelimit-limit" not in headers
+        assert int(limited.headers["retry-after"]) >= 1
+    elif provider == "twilio":  # Segment: seconds to wait, nothing else
+        assert {h for h in headers if "ratelimit" in h or h == "retry-after"} == {
+            "x-ratelimit-reset"}
+        assert 1 <= int(limited.headers["x-ratelimit-reset"]) <= 60
     else:
         assert not {h for h in headers if "ratelimit" in h or h == "retry-after"}
     if provider == "customerio":
         assert limited.json() == {"meta": {"error": "rate limit exceeded"}}
     if provider == "mailchimp":
         assert limited.json()["status"] == 429
+    if provider == "infobip":
+        assert limited.json()["requestError"]["serviceException"]["messageId"] == (
+            "TOO_MANY_REQUESTS")
 
 
 def test_a_wrong_key_gets_its_401_even_when_the_key_is_throttled(sandbox: SandboxServer) -> None:

@@ -1,0 +1,139 @@
+"""The SMS providers (Infobip, Twilio) under every fault the sandbox injects,
+through the delivery framework (batches cut to the connector's limits, the
+framework's retries and pacing), each sync rerun until every record has an
+outcome: then nothing lost, no confirmed record written again, every
+unreachable record rejected with its reason, no request before an announced
+wait, and no event twice.
+
+The engine-driven fault suite (``test_fault_suite.py``, with SIGKILL/SIGTERM)
+takes the SMS providers once the engine fills ``Record.phone`` from the
+audience's ``phone_e164``; until then this runs the same faults one layer
+down, where the connectors live (a resend after a crash: test_sms_connectors)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from activations.contract.records import Outcome, Record, TransientError
+from activations.providers import registry
+from activations.providers.registry import SMS_PROVIDERS
+from activations.sandbox.env import credentials
+from activations.sandbox.server import SandboxServer
+from activations.sync.delivery.batching import cut_batches
+from activations.sync.delivery.dispatch import BatchResult, dispatch
+from activations.sync.delivery.pacing import TokenBucket
+from activations.sync.delivery.retries import RetryPolicy
+
+POLICY = RetryPolicy(attempts=8, initial=0.01, max_wait=0.05, jitter=0.01, max_retry_after=30)
+PEOPLE, BATCH, MAX_RUNS = 30, 5, 12
+AUDIENCE = "fault_audience"
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "latency": {"latency_ms": 15},
+    "5xx": {"error_rate": 0.3, "status": 503, "seed": 1},
+    "dropped": {"drop_rate": 0.2, "seed": 2},
+    "429-storm": {"rate_limit_storm": 3},
+    "partial": {},  # records the connector refuses, each with its reason
+}
+
+
+def _people(version: int) -> list[Record]:
+    return [Record(key=f"f{i:03d}", email=None, phone=f"+4916{i:09d}",
+                   fields={"first_name": f"N{i}", "version": version}, hash=f"v{version}",
+                   idempotency_key=f"{version:016x}{i:016x}") for i in range(PEOPLE)]
+
+
+def _provider(sandbox: SandboxServer, name: str) -> Any:
+    url, key = credentials(name, sandbox.base_url)
+    provider = registry.make_provider(name, registry.settings(name, key, url, timeout=10.0))
+    provider.limits = dataclasses.replace(provider.limits, max_records=BATCH,
+                                          remove_max_records=BATCH)
+    return provider
+
+
+def _deliver(provider: Any, send: Callable[[Sequence[Record]], list[Outcome]],
+             records: list[Record]) -> dict[str, Outcome]:
+    """What the engine does with one operation: runs until every record has an
+    outcome, each rerun sending only the records still without one."""
+    final: dict[str, Outcome] = {}
+    limiter = TokenBucket(provider.limits.requests_per_second, provider.limits.burst)
+
+    def done(result: BatchResult) -> None:
+        for outcome in result.outcomes:
+            if outcome.status == "confirmed" or not outcome.retryable or \
+                    "not sent" not in (outcome.reason or ""):
+                final[outcome.key] = outcome
+
+    for _ in range(MAX_RUNS):
+        todo = [r for r in records if r.key not in final]
+        if not todo:
+            break
+        batches = cut_batches(todo, provider.limits, provider.record_size)
+        try:
+            dispatch(batches, send, done, concurrency=provider.limits.concurrency,
+                     policy=POLICY, limiter=limiter,
+                     max_record_bytes=provider.limits.max_record_bytes)
+        except TransientError:
+            continue  # the run failed; the next one sends what has no outcome yet
+    assert {r.key for r in records} == set(final), "a record never got an outcome"
+    return final
+
+
+def _members(sandbox: SandboxServer, name: str) -> dict[str, Any]:
+    state = sandbox.state(name, members=1_000)["providers"][name]
+    for item in state["lists"]:
+        if item["name"] == AUDIENCE:
+            return {m["id"]: m for m in item["members"]}
+    return {}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("name", SMS_PROVIDERS)
+def test_sms_delivery_under_faults_loses_nothing_and_resends_nothing(
+    name: str, scenario: str, sandbox: SandboxServer
+) -> None:
+    provider = _provider(sandbox, name)
+    try:
+        first, second = _people(1), _people(2)
+        unreachable = [Record(key=f"x{i}", email="x@example.com", phone=None if i else "0151",
+                              fields={}) for i in range(2)] if scenario == "partial" else []
+        sandbox.set_faults(name, **SCENARIOS[scenario])
+
+        def upsert(batch: Sequence[Record]) -> list[Outcome]:
+            return provider.upsert(AUDIENCE, batch)
+
+        outcomes = _deliver(provider, upsert, [*first, *unreachable])
+        # as the engine plans it: six get new data (only they go again), a third leave
+        assert _deliver(provider, upsert, second[:6])
+        removed = _deliver(provider, lambda b: provider.remove(AUDIENCE, b), first[20:])
+        # every profile write so far happened once: nothing confirmed was sent again
+        resent = [c for c in sandbox.write_counts(name) if c["count"] > 1]
+        assert not resent, f"confirmed records written again: {resent}"
+        changed = [*second[:6], *first[6:20]]  # the audience now
+        events = _deliver(provider, lambda b: provider.send_events("fault_event", b), changed)
+        sandbox.clear_faults(name)
+        hit = {"5xx": 503, "dropped": 0, "429-storm": 429}.get(scenario)
+        if hit is not None:  # the fault did land
+            assert hit in {r["status"] for r in sandbox.requests(name)}
+
+        assert {outcomes[r.key].status for r in first} == {"confirmed"}
+        for record in unreachable:  # rejected alone, with the reason, never sent
+            assert outcomes[record.key].status == "rejected" and outcomes[record.key].reason
+        assert {o.status for o in removed.values()} == {"confirmed"}
+        assert {o.status for o in events.values()} == {"confirmed"}
+
+        members = _members(sandbox, name)
+        assert set(members) == {r.key for r in changed}, "lost or extra members"
+        for record in changed:
+            assert str(members[record.key]["attributes"]["version"]) == str(
+                record.fields["version"]), f"{record.key} holds stale data"
+            assert members[record.key]["phone"] == record.phone
+        state = sandbox.state(name)["providers"][name]
+        assert state["events"] == len(changed), "an event was sent twice or lost"
+        early = sandbox.pacing().get(name, {}).get("early", 0)
+        assert early == 0, "a request came before the wait a 429 announced"
+    finally:
+        provider.close()
