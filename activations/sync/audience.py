@@ -19,6 +19,8 @@ Portable SQL on DuckDB and PostgreSQL (dialect bits in ``Db``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from activations.coupons.assign import SNAPSHOT_COLUMNS, snapshot_parts
 from activations.coupons.spec import COUPON_COLUMNS
 from activations.errors import UserError
@@ -132,9 +134,19 @@ def _policy(db: Db, lowered: set[str]) -> tuple[str, str]:
     return join, case
 
 
+QUIET_AT_SEND = "sms quiet hours (local time at send)"
+
+
+def sending_now() -> datetime:
+    """The moment the SMS quiet hours are checked against at send time (UTC, naive)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def _sms_policy(db: Db, lowered: set[str]) -> tuple[str, str]:
     """The join to ``core.sms_contact_policy`` and its case (the SMS twin of
-    ``_policy``: a last guard behind the audience's channel decision)."""
+    ``_policy``: a last guard behind the audience's channel decision). The
+    quiet hours were decided at the build's as_of; a sync running later checks
+    the window again on each person's local clock now."""
     if "person_id" not in lowered or not db.table_exists("core", "sms_contact_policy"):
         return "", ""
     policy_cols = {c.lower() for c in db.columns("core", "sms_contact_policy")}
@@ -147,6 +159,19 @@ def _sms_policy(db: Db, lowered: set[str]) -> tuple[str, str]:
         f"when sp.{flag} = false or sp.person_id is null "
         f"then 'sms contact policy: ' || coalesce({reason}, 'no marketing sms')"
     )
+    if {"time_zone", "quiet_hours_start", "quiet_hours_end"} <= policy_cols:
+        now = sending_now().strftime("%Y-%m-%d %H:%M:%S")
+        hour = (
+            f"cast(extract(hour from (cast('{now}' as timestamp) at time zone 'UTC') "
+            "at time zone sp.time_zone) as integer)"
+        )
+        start, end = "sp.quiet_hours_start", "sp.quiet_hours_end"
+        case += (
+            f"\nwhen sp.time_zone is not null and case "
+            f"when {start} > {end} then {hour} >= {start} or {hour} < {end} "
+            f"when {start} < {end} then {hour} >= {start} and {hour} < {end} "
+            f"else false end then '{QUIET_AT_SEND}'"
+        )
     return join, case
 
 

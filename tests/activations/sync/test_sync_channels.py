@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,24 @@ def test_property_nobody_is_sendable_in_both_channels(tmp_path: Path, rows) -> N
                 assert a["channel"] == "email" and a["is_sendable"]
     finally:
         con.close()
+
+
+def test_quiet_hours_are_checked_again_when_the_sync_sends(db, tmp_path, monkeypatch) -> None:
+    """The build decided sms at its as_of; a sync running later, when it is night
+    on the person's local clock, holds the SMS back (sent by a later run)."""
+    from activations.sync import audience
+
+    channel_audience(db, [ROWS[1], {**ROWS[1], "person_id": "s9", "phone_e164": "+447400123456"}])
+    db.execute("create schema if not exists core")
+    db.execute(
+        "create or replace table core.sms_contact_policy as select * from (values "
+        "('s1', true, true, null, 'Europe/Berlin', 21, 8), "
+        "('s9', true, true, null, 'Europe/London', 21, 8)) as t(person_id, can_sms_marketing, "
+        "is_sms_sendable, reason, time_zone, quiet_hours_start, quiet_hours_end)"
+    )
+    # 19:30 UTC in summer: 21:30 in Berlin (quiet), 20:30 in London (not)
+    monkeypatch.setattr(audience, "sending_now", lambda: datetime(2026, 6, 30, 19, 30))
+    reasons = sendable(db, sms_spec(tmp_path))
+    assert reasons == {"s1": audience.QUIET_AT_SEND, "s9": None}
+    monkeypatch.setattr(audience, "sending_now", lambda: datetime(2026, 6, 30, 7, 30))
+    assert sendable(db, sms_spec(tmp_path)) == {"s1": None, "s9": None}  # 09:30 and 08:30

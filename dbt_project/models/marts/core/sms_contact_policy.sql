@@ -12,7 +12,8 @@
 --   5. sms_frequency_cap: at least var sms_frequency_cap_messages SMS confirmed
 --      by an SMS sync in the rolling var sms_frequency_cap_days before as_of.
 -- can_sms_marketing is rules 1-2 only (phone and consent, as can_email_marketing);
--- is_sms_sendable is all five. int_audience_channels_decided applies it per
+-- is_sms_sendable is all five. quiet_hours_start/end carry the window to the
+-- sync engine, which checks it again on the local clock when it sends. int_audience_channels_decided applies it per
 -- audience row (with the cap shared between audiences by priority).
 
 with
@@ -128,6 +129,8 @@ select
     sms_consent_changed_at,
     local_hour,
     is_quiet_hours,
+    cast({{ var('sms_quiet_hours')['start'] | int }} as integer) as quiet_hours_start,
+    cast({{ var('sms_quiet_hours')['end'] | int }} as integer) as quiet_hours_end,
     sms_sends_in_period,
     consent_reason is null as can_sms_marketing,
     reason is null as is_sms_sendable,
