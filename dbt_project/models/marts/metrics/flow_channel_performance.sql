@@ -70,14 +70,18 @@ order_touches as (
         touches.touched_at,
         row_number() over (
             partition by orders.order_id
-            order by touches.touched_at desc, touches.channel, touches.flow
+            order by
+                touches.touched_at desc,
+                touches.channel asc,
+                touches.flow asc
         ) as recency_rank
     from orders
     inner join touches
         on
             orders.customer_id = touches.person_id
-            and touches.touched_at < orders.placed_at
-            and touches.touched_at >= {{ dbt.dateadd('day', -window_days, 'orders.placed_at') }}
+            and orders.placed_at > touches.touched_at
+            and touches.touched_at
+            >= {{ dbt.dateadd('day', -window_days, 'orders.placed_at') }}
 ),
 
 credited as (

@@ -28,10 +28,10 @@
     select
         cast(null as {{ dbt.type_string() }}) as run_id,
         cast(null as {{ dbt.type_string() }}) as sync_name,
-        cast(null as {{ dbt.type_string() }}) as provider,
+        cast(null as {{ dbt.type_string() }}) as provider,  -- noqa: RF04
         cast(null as {{ dbt.type_string() }}) as audience,
         cast(null as {{ dbt.type_string() }}) as person_id,
-        cast(null as {{ dbt.type_string() }}) as action,
+        cast(null as {{ dbt.type_string() }}) as action,  -- noqa: RF04
         cast(null as {{ dbt.type_timestamp() }}) as sent_at
     where 1 = 0
 

@@ -26,10 +26,10 @@ renamed as (
     select
 
         ---------- ids
-        customer_id,
+        source.customer_id,
 
         ---------- strings
-        {{ normalize_email('email') }} as email,
+        {{ normalize_email('source.email') }} as email,
         trim(source.phone) as phone,
         phone_numbers.phone_e164,
         case
@@ -37,22 +37,23 @@ renamed as (
             when phone_numbers.phone_raw is null then 'not_normalised'
             else phone_numbers.invalid_reason
         end as phone_invalid_reason,
-        trim(first_name) as first_name,
-        trim(last_name) as last_name,
+        trim(source.first_name) as first_name,
+        trim(source.last_name) as last_name,
         upper(trim(source.country)) as country,
 
         ---------- booleans
-        {{ is_valid_email(normalize_email('email')) }} as email_is_valid,
+        {{ is_valid_email(normalize_email('source.email')) }} as email_is_valid,
 
         ---------- dates
-        cast(birth_date as date) as birth_date,
-        cast(created_at as timestamp) as created_at
+        cast(source.birth_date as date) as birth_date,
+        cast(source.created_at as timestamp) as created_at
 
     from source
     left join phone_numbers
         on
             source.phone = phone_numbers.phone_raw
-            and coalesce(source.country, '') = coalesce(phone_numbers.country, '')
+            and coalesce(source.country, '')
+            = coalesce(phone_numbers.country, '')
 
 )
 
