@@ -107,39 +107,57 @@ sms_sends as (
     where sent_at <= {{ as_of_ts() }}
 ),
 
-entries as (
+-- the first email and the first SMS of this program at or after the entry
+-- (this trigger), and the first open of an email of the program after that
+-- email: joins and aggregates, one row per (person, audience)
+email_sent as (
     select
-        memberships.*,
-        (
-            select min(email_sends.sent_at)
-            from email_sends
-            where
-                email_sends.person_id = memberships.person_id
-                and email_sends.program = memberships.audience
-                and email_sends.sent_at >= memberships.entered_at
-        ) as email_sent_at,
-        (
-            select min(sms_sends.sent_at)
-            from sms_sends
-            where
-                sms_sends.person_id = memberships.person_id
-                and sms_sends.audience = memberships.audience
-                and sms_sends.sent_at >= memberships.entered_at
-        ) as sms_sent_at
+        memberships.person_id,
+        memberships.audience,
+        min(email_sends.sent_at) as email_sent_at
     from memberships
+    inner join email_sends
+        on
+            memberships.person_id = email_sends.person_id
+            and memberships.audience = email_sends.program
+            and memberships.entered_at <= email_sends.sent_at
+    group by memberships.person_id, memberships.audience
+),
+
+sms_sent as (
+    select
+        memberships.person_id,
+        memberships.audience,
+        min(sms_sends.sent_at) as sms_sent_at
+    from memberships
+    inner join sms_sends
+        on
+            memberships.person_id = sms_sends.person_id
+            and memberships.audience = sms_sends.audience
+            and memberships.entered_at <= sms_sends.sent_at
+    group by memberships.person_id, memberships.audience
+),
+
+email_opened as (
+    select
+        email_sent.person_id,
+        email_sent.audience,
+        min(email_opens.opened_at) as email_opened_at
+    from email_sent
+    inner join email_opens
+        on
+            email_sent.person_id = email_opens.person_id
+            and email_sent.audience = email_opens.program
+            and email_sent.email_sent_at <= email_opens.opened_at
+    group by email_sent.person_id, email_sent.audience
 ),
 
 joined as (
     select
-        entries.*,
-        (
-            select min(email_opens.opened_at)
-            from email_opens
-            where
-                email_opens.person_id = entries.person_id
-                and email_opens.program = entries.audience
-                and email_opens.opened_at >= entries.email_sent_at
-        ) as email_opened_at,
+        memberships.*,
+        email_sent.email_sent_at,
+        email_opened.email_opened_at,
+        sms_sent.sms_sent_at,
         sms_policy.phone_e164,
         coalesce(sms_policy.sms_sends_in_period, 0) as sms_sends_in_period,
         case
@@ -147,7 +165,7 @@ joined as (
             else sms_policy.sms_reason
         end as sms_reason,
         {% if rule != 'email_first' and fallback_audiences | length > 0 -%}
-            entries.audience in (
+            memberships.audience in (
                 {%- for audience in fallback_audiences %}
                     '{{ audience }}'{% if not loop.last %},{% endif %}
                 {%- endfor %}
@@ -155,9 +173,21 @@ joined as (
         {%- else -%}
             false
         {%- endif %} as falls_back
-    from entries
+    from memberships
+    left join email_sent
+        on
+            memberships.person_id = email_sent.person_id
+            and memberships.audience = email_sent.audience
+    left join email_opened
+        on
+            memberships.person_id = email_opened.person_id
+            and memberships.audience = email_opened.audience
+    left join sms_sent
+        on
+            memberships.person_id = sms_sent.person_id
+            and memberships.audience = sms_sent.audience
     left join sms_policy
-        on entries.person_id = sms_policy.person_id
+        on memberships.person_id = sms_policy.person_id
 ),
 
 tentative as (
