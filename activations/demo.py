@@ -126,6 +126,30 @@ def run_syncs(specs: list[SyncSpec], env: Mapping[str, str], warehouse: Path) ->
     return table
 
 
+def channel_table(warehouse: Path, audience: str = "cart_abandoners") -> Table | None:
+    """The channel decision of an SMS fallback audience: how many rows go by
+    email, by SMS or by neither, and why (var channel_rule)."""
+    con = connect_duckdb(warehouse, read_only=True)
+    try:
+        columns = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'audiences' and table_name = ?", [audience]).fetchall()}
+        if "channel" not in columns:
+            return None
+        found = con.execute(
+            f"select coalesce(channel, 'none'), channel_reason, count(*) "
+            f"from audiences.{audience} group by all order by 1, 3 desc").fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"{audience}: one channel per person (dbt var channel_rule)",
+                  header_style="bold")
+    for column in ("channel", "reason", "people"):
+        table.add_column(column, justify="right" if column == "people" else "left")
+    for channel, reason, n in found:
+        table.add_row(channel, reason, f"{n:,}")
+    return table
+
+
 def coupon_table(specs: list[SyncSpec], warehouse: Path) -> Table | None:
     """The per-person codes the syncs with ``coupons:`` gave out (a few of each)."""
     from activations.coupons.ledger import samples, status
@@ -209,6 +233,9 @@ def demo_command(
             sink = stack.enter_context(SinkServer(secret, SINK_LOG))
             env.update(webhook_env(local, sink.url, secret))
         console.print(run_syncs(specs, env, warehouse))
+    channels = channel_table(warehouse)
+    if channels is not None:
+        console.print(channels)
     coupons = coupon_table(specs, warehouse)
     if coupons is not None:
         console.print(coupons)
@@ -216,7 +243,10 @@ def demo_command(
     console.rule("[bold]4/5 measure (metric marts with the sync history, dashboard)")
     with console.status("dbt build of the metric marts …"):
         # the coupon ledger the syncs just started is read by a staging view
-        dbt.build(select=["stg_activations__coupon_assignments", "path:models/marts/metrics"],
+        # the coupon ledger the syncs just started and the SMS syncs' sends are read by
+        # staging views that find the engine's tables only once a sync ran
+        dbt.build(select=["stg_activations__coupon_assignments", "stg_activations__sms_sends",
+                          "path:models/marts/metrics"],
                   vars=dbt_vars, quiet=True)
     page = render_dashboard(warehouse, DASHBOARD)
 

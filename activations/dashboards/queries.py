@@ -26,7 +26,7 @@ REQUIRED_MARTS = (
     "chatbot_metrics",
 )
 #: marts the page shows when they are there (the community section needs both of its marts)
-OPTIONAL_MARTS = ("sync_health", *COMMUNITY_MARTS)
+OPTIONAL_MARTS = ("sync_health", "flow_channel_performance", *COMMUNITY_MARTS)
 #: every metric mart the page reads: what its Dagster asset follows
 MARTS_READ = REQUIRED_MARTS + OPTIONAL_MARTS
 
@@ -58,6 +58,9 @@ class DashboardData:
     sync_health_available: bool = False
     as_of: datetime | None = None  # the as_of (UTC) of the build of the metric marts
     community: CommunityData | None = None  # None: no community marts in the warehouse
+    # flow_channel_performance: per flow (program) and channel (email, sms), flows
+    # that reached anyone; empty when the mart is not in the warehouse
+    channel_split: list[Row] = field(default_factory=list)
 
 
 def rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
@@ -278,6 +281,17 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
             f"from {m}.sync_health order by day desc, sync_name",
         )
 
+    channel_split: list[Row] = []
+    if "flow_channel_performance" in tables:
+        channel_split = rows(
+            con,
+            f"select flow, channel, people_reached, messages_sent, people_converted, orders, "
+            f"revenue, conversion_rate, flow_orders, flow_orders_only_sms, share_only_sms "
+            f"from {m}.flow_channel_performance as f where exists (select 1 from "
+            f"{m}.flow_channel_performance as r where r.flow = f.flow and r.people_reached > 0) "
+            f"order by flow, channel",
+        )
+
     return DashboardData(
         period_start=period["period_start"],
         period_end=period["period_end"],
@@ -325,4 +339,5 @@ def load(con: Any, *, where: str = "the warehouse") -> DashboardData:
         sync_health_available="sync_health" in tables,
         as_of=built_as_of(con),
         community=load_community(con, tables),
+        channel_split=channel_split,
     )

@@ -95,7 +95,22 @@ def build_charts(data: DashboardData) -> dict[str, Markup]:
             delivered + (r["records_delivered"] or 0),
             rejected + (r["records_rejected"] or 0),
         )
+    flows = list(dict.fromkeys(r["flow"] for r in data.channel_split))
+    by_channel = {(r["flow"], r["channel"]): float(r["revenue"] or 0) for r in data.channel_split}
     return {
+        "channels": charts.stacked_columns(
+            [formatting.program_label(f) for f in flows],
+            [
+                (name, [by_channel.get((f, channel), 0.0) for f in flows])
+                for name, channel in (("Email", "email"), ("SMS", "sms"))
+            ],
+            label="Revenue by flow and channel (send-based last touch)",
+            fmt=money,
+            width=1240,
+            height=220,
+        )
+        if flows
+        else charts.empty("Channel split", "No flow has reached anyone yet", height=100),
         "revenue": charts.stacked_columns(
             [formatting.month(m) for m in months],
             series,

@@ -20,8 +20,10 @@ from activations.generator.timeline import DAY, Timeline
 
 COUNTRIES = np.array(["DE", "AT", "CZ", "SK", "PL", "NL", "FR", "GB"], dtype=object)
 COUNTRY_WEIGHT = np.array([0.34, 0.1, 0.18, 0.06, 0.1, 0.08, 0.08, 0.06])
+# mobile prefixes that make valid numbers with 7 more digits (libphonenumber metadata)
 PHONE_PREFIX = np.array(
-    ["+49 15", "+43 66", "+420 60", "+421 90", "+48 50", "+31 6", "+33 6", "+44 7"], dtype=object
+    ["+49 170 ", "+43 66", "+420 73", "+421 90", "+48 50", "+31 6 1", "+33 6 1", "+44 7 40"],
+    dtype=object,
 )
 FIRST_NAMES = np.array(
     [

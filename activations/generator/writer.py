@@ -24,6 +24,7 @@ from activations.generator.orders import STATUSES as ORDER_STATUSES
 from activations.generator.people import DEVICE_TYPES
 from activations.generator.sessions import CHATBOT_TOPICS, KIND, NEVER, SOURCES, Sessions
 from activations.generator.simulate import Chunk
+from activations.generator.sms import messy_phones, sms_consents
 from activations.warehouse.raw_schema import RAW_SCHEMA, RAW_TABLES
 
 SLICE_ROWS = 250_000  # rows per insert statement
@@ -170,9 +171,15 @@ class Writer:
         return chunk.number * LOCAL_LIMIT
 
     def _customers(self, chunk: Chunk) -> None:
+        people = chunk.people
+        frame = people.table()
+        typed = messy_phones(self._rng(chunk, 20), people.phone, people.country)
+        frame = frame.set_column(
+            frame.schema.get_field_index("phone"), "phone", pa.array(typed, pa.string())
+        )
         self._insert(
             "customers",
-            chunk.people.table(),
+            frame,
             """
             select gen_customer_id(number), email, phone, first_name, last_name,
                    cast(date '1970-01-01' + birth_day as date), country, gen_ts(created_s)
@@ -517,6 +524,30 @@ class Writer:
             frame,
             """
             select consent_id, customer_id, email, 'email', status, source, confirmed, changed
+            from frame""",
+        )
+        # SMS marketing consent: a channel of its own (generator/sms.py); no double
+        # opt-in, the subscribed row confirms itself
+        sms = sms_consents(
+            self._rng(chunk, 21),
+            np.array([p is not None for p in people.phone], dtype=bool),
+            people.created_s,
+            chunk.end_s,
+        )
+        self._insert(
+            "consents",
+            pa.table(
+                {
+                    "consent_id": hex_ids(self._rng(chunk, 22), len(sms.person), "cst_", 10),
+                    "customer_id": self._customer_ids(chunk).take(pa.array(sms.person)),
+                    "status": _labels(sms.status, CONSENT_STATUSES),
+                    "source": _labels(sms.source, CONSENT_SOURCES),
+                    "changed": _ts(sms.changed_s),
+                }
+            ),
+            """
+            select consent_id, customer_id, null, 'sms', status, source,
+                   case when status = 'subscribed' then changed end, changed
             from frame""",
         )
 

@@ -4,20 +4,49 @@ record with its identity key, normalised email, the hash of its mapped fields
 and why it may not be sent (consent, the contact policy, a missing or
 duplicate identity, an invalid email), in a temporary table.
 
+Channels (``registry.entry(provider).channel``): for an SMS provider the
+snapshot's address column (``email``, as in the state tables) holds the
+record's E.164 phone (the audience's ``phone_e164``), a row is sendable only
+when the audience's ``channel`` decision says ``sms`` and
+``core.sms_contact_policy`` agrees, and the last guard is "invalid phone
+number" (E.164 pattern). For an email provider reading an audience that has
+a ``channel`` column, rows whose decision is not ``email`` are not sendable
+(reason ``channel decision: sms (sms_email_not_opened)``...). Audiences
+without a ``channel`` column are synced as they always were.
+
 Portable SQL on DuckDB and PostgreSQL (dialect bits in ``Db``).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from activations.coupons.assign import SNAPSHOT_COLUMNS, snapshot_parts
 from activations.coupons.spec import COUPON_COLUMNS
 from activations.errors import UserError
+from activations.providers import registry
 from activations.sync.specs import SyncSpec
 from activations.warehouse.db import Db
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 INVALID_EMAIL = "invalid email address"
+# E.164: +, a country code not starting with 0, at most 15 digits in all
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+INVALID_PHONE = "invalid phone number"
+INVALID_ADDRESS = (INVALID_EMAIL, INVALID_PHONE)
 REQUIRED_COLUMNS = ("is_sendable",)
+#: the columns an SMS sync needs in its audience (apply_contact_policy channels=true)
+SMS_COLUMNS = ("channel", "phone_e164")
+
+
+def channel_of(spec: SyncSpec) -> str:
+    """``email`` or ``sms``: what the sync's provider reaches a person by."""
+    return registry.entry(spec.provider).channel
+
+
+def invalid_reason(spec: SyncSpec) -> str:
+    """The reason a record with an unusable address gets in this sync."""
+    return INVALID_PHONE if channel_of(spec) == "sms" else INVALID_EMAIL
 
 
 def quote(name: str) -> str:
@@ -57,6 +86,17 @@ def check_audience(spec: SyncSpec, db: Db) -> list[str]:
                 hint="audience models share the contract person_id, email, entered_at, "
                 "audience, is_sendable, suppression_reason, is_control",
             )
+    if channel_of(spec) == "sms":
+        missing = [c for c in SMS_COLUMNS if c not in lowered]
+        if missing:
+            raise UserError(
+                f"{spec.where('audience')}: sync {spec.name!r}: {spec.provider} sends SMS, but "
+                f"audience {schema}.{table} has no {' and no '.join(missing)} column, so "
+                "nobody can be chosen for SMS",
+                hint="build the audience with the channel decision: "
+                "apply_contact_policy(..., channels=true) and the audience in var "
+                "sms_fallback_audiences (README, 'The SMS channel')",
+            )
     sendable_type = db.scalar(
         "select data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? and lower(column_name) = 'is_sendable'",
@@ -94,29 +134,112 @@ def _policy(db: Db, lowered: set[str]) -> tuple[str, str]:
     return join, case
 
 
+QUIET_AT_SEND = "sms quiet hours (local time at send)"
+
+
+def sending_now() -> datetime:
+    """The moment the SMS quiet hours are checked against at send time (UTC, naive)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _sms_policy(db: Db, lowered: set[str]) -> tuple[str, str]:
+    """The join to ``core.sms_contact_policy`` and its case (the SMS twin of
+    ``_policy``: a last guard behind the audience's channel decision). The
+    quiet hours were decided at the build's as_of; a sync running later checks
+    the window again on each person's local clock now."""
+    if "person_id" not in lowered or not db.table_exists("core", "sms_contact_policy"):
+        return "", ""
+    policy_cols = {c.lower() for c in db.columns("core", "sms_contact_policy")}
+    flag = next((c for c in ("is_sms_sendable", "can_sms_marketing") if c in policy_cols), None)
+    if flag is None or "person_id" not in policy_cols:
+        return "", ""
+    reason = "sp.reason" if "reason" in policy_cols else "cast(null as varchar)"
+    join = f"left join core.sms_contact_policy as sp on sp.person_id = {db.text('a.person_id')}"
+    case = (
+        f"when sp.{flag} = false or sp.person_id is null "
+        f"then 'sms contact policy: ' || coalesce({reason}, 'no marketing sms')"
+    )
+    if {"time_zone", "quiet_hours_start", "quiet_hours_end"} <= policy_cols:
+        now = sending_now().strftime("%Y-%m-%d %H:%M:%S")
+        hour = (
+            f"cast(extract(hour from (cast('{now}' as timestamp) at time zone 'UTC') "
+            "at time zone sp.time_zone) as integer)"
+        )
+        start, end = "sp.quiet_hours_start", "sp.quiet_hours_end"
+        case += (
+            f"\nwhen sp.time_zone is not null and case "
+            f"when {start} > {end} then {hour} >= {start} or {hour} < {end} "
+            f"when {start} < {end} then {hour} >= {start} and {hour} < {end} "
+            f"else false end then '{QUIET_AT_SEND}'"
+        )
+    return join, case
+
+
+def _channel_case(db: Db, lowered: set[str], channel: str) -> str:
+    """Rows whose channel decision is not this sync's channel are not sendable."""
+    if "channel" not in lowered:
+        return ""
+    why = (
+        f"coalesce(' (' || {db.text('a.channel_reason')} || ')', '')"
+        if "channel_reason" in lowered
+        else "''"
+    )
+    return (
+        f"when coalesce({db.text('a.channel')}, '') <> '{channel}' then 'channel decision: ' "
+        f"|| coalesce({db.text('a.channel')}, 'none') || {why}"
+    )
+
+
 def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
     """Create temporary table ``table`` (record_key, email, record_hash, reason,
-    f_0..f_n: the mapped fields in declaration order); the number of fields."""
+    f_0..f_n: the mapped fields in declaration order); the number of fields.
+    For an SMS sync the ``email`` column holds the E.164 phone (the address)."""
     lowered = {c.lower() for c in columns}
+    channel = channel_of(spec)
     email_col = "a.email" if "email" in lowered else "cast(null as varchar)"
     email = f"lower(trim({db.text(email_col)}))"
+    if channel == "sms":
+        phone_col = "a.phone_e164" if "phone_e164" in lowered else "cast(null as varchar)"
+        address = f"trim({db.text(phone_col)})"
+        address_check = (
+            f"when {address} is null or not {db.regex_match(address, PHONE_PATTERN)} "
+            f"then '{INVALID_PHONE}'"
+        )
+    else:
+        address = email
+        address_check = (
+            f"when {email} is null or not {db.regex_match(email, EMAIL_PATTERN)} "
+            f"then '{INVALID_EMAIL}'"
+        )
     key = email if spec.identity.lower() == "email" else db.text(f"a.{quote(spec.identity)}")
     coupons = snapshot_parts(spec.coupons, db) if spec.coupons is not None else None
     mapped = [
         coupons.column(col) if coupons and col in COUPON_COLUMNS else f"a.{quote(col)}"
         for col in spec.fields.values()
     ]
-    canon_parts = [_part(db, email)] + [_part(db, m) for m in mapped]
+    canon_parts = [_part(db, address)] + [_part(db, m) for m in mapped]
     if spec.mode == "events" and "entered_at" in lowered:
         canon_parts.append(_part(db, "a.entered_at"))  # a re-entry is a new event
     header = "|".join(f"{d}={c}" for d, c in spec.fields.items()).replace("'", "''")
     record_hash = f"md5('{header}' || '|' || " + " || '|' || ".join(canon_parts) + ")"
-    policy_join, policy_case = _policy(db, lowered)
     suppression = (
         f"coalesce('not sendable: ' || {db.text('a.suppression_reason')}, 'not sendable')"
         if "suppression_reason" in lowered
         else "'not sendable'"
     )
+    if channel == "sms":
+        # is_sendable is the email decision: an SMS row goes by its channel decision,
+        # then the SMS contact policy
+        policy_join, policy_case = _sms_policy(db, lowered)
+        policy_case = _channel_case(db, lowered, "sms") + "\n" + policy_case
+    else:
+        policy_join, policy_case = _policy(db, lowered)
+        policy_case = (
+            f"when not coalesce(a.is_sendable, false) then {suppression}\n"
+            + _channel_case(db, lowered, "email")
+            + "\n"
+            + policy_case
+        )
     fcols = ", ".join(f"{m} as f_{i}" for i, m in enumerate(mapped))
     fcols = (", " + fcols) if fcols else ""
     outer = "".join(f", f_{i}" for i in range(len(mapped)))
@@ -136,14 +259,12 @@ def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
             from (
                 select
                     {key} as record_key,
-                    {email} as email,
+                    {address} as email,
                     {record_hash} as record_hash,
                     case
                         when a.{quote(spec.identity)} is null then 'missing identity'
-                        when not coalesce(a.is_sendable, false) then {suppression}
                         {policy_case}
-                        when {email} is null or not {db.regex_match(email, EMAIL_PATTERN)}
-                            then '{INVALID_EMAIL}'
+                        {address_check}
                         else null
                     end as base_reason,
                     row_number() over (partition by {key} order by {record_hash}) as dup

@@ -32,7 +32,7 @@ from activations.coupons.assign import assign as assign_coupons
 from activations.errors import UserError
 from activations.providers.http import redact, secret_variants
 from activations.providers.registry import make_provider
-from activations.sync.audience import INVALID_EMAIL, check_audience
+from activations.sync.audience import check_audience, invalid_reason
 from activations.sync.committer import Committer
 from activations.sync.delivery.batching import cut_batches
 from activations.sync.delivery.dispatch import BatchResult, dispatch
@@ -391,19 +391,19 @@ def _safe(text: str, settings: ProviderSettings) -> str:
 
 
 def _record_invalid(db: Db, spec: SyncSpec, run_id: str, p: SyncPlan) -> None:
-    """Invalid emails are never sent: they are stored as rejects with the reason."""
+    """Invalid emails (phone numbers, for SMS) are never sent: they are stored
+    as rejects with the reason."""
     if not p.invalid:
         return
+    reason = invalid_reason(spec)
     rows = db.query(  # once per record and data: not again on every run
         f"select s.record_key, s.record_hash from {p.snapshot} as s where s.reason = ? "
         f"and not exists (select 1 from {REJECTS} as r where r.sync_name = ? "
         "and r.record_key = s.record_key and r.record_hash = s.record_hash) "
         "order by s.record_key",
-        [INVALID_EMAIL, spec.name],
+        [reason, spec.name],
     )
-    record_rejects(
-        db, spec.name, run_id, "validate", [(k, h, INVALID_EMAIL, False) for k, h in rows]
-    )
+    record_rejects(db, spec.name, run_id, "validate", [(k, h, reason, False) for k, h in rows])
 
 
 def _forget_departed(db: Db, spec: SyncSpec, p: SyncPlan) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from activations.contract.records import Record
 from activations.coupons import assign as coupon_codes
-from activations.sync.audience import INVALID_EMAIL, check_audience, snapshot
+from activations.sync.audience import INVALID_ADDRESS, channel_of, check_audience, snapshot
 from activations.sync.guards import GuardVerdict, coupon_guard, plan_guards
 from activations.sync.specs import SyncSpec
 from activations.sync.state import (
@@ -32,6 +32,9 @@ from activations.sync.state import (
 from activations.warehouse.db import Db
 
 #: what each mode sends of the records that differ from the state (mirror also removes)
+#: the reasons of an unusable address (counted as invalid, stored as rejects)
+INVALID_SQL = "(" + ", ".join(f"'{r}'" for r in INVALID_ADDRESS) + ")"
+
 SEND_ACTIONS = {
     "upsert": "('added', 'changed')",
     "mirror": "('added', 'changed')",
@@ -223,13 +226,13 @@ def _count(
     row = db.query(
         f"""select count(*),
                    sum(case when reason is null then 1 else 0 end),
-                   sum(case when reason = '{INVALID_EMAIL}' then 1 else 0 end)
+                   sum(case when reason in {INVALID_SQL} then 1 else 0 end)
             from {snap}"""
     )[0]
     result.audience_rows, result.sendable, result.invalid = (int(v or 0) for v in row)
     for reason, n in db.query(
         f"select reason, count(*) from {snap} where reason is not null "
-        f"and reason <> '{INVALID_EMAIL}' group by reason order by count(*) desc"
+        f"and reason not in {INVALID_SQL} group by reason order by count(*) desc"
     ):
         result.skipped_reasons[str(reason)] = int(n)
     result.skipped = sum(result.skipped_reasons.values())
@@ -279,8 +282,9 @@ def _sample(spec: SyncSpec, db: Db, result: SyncPlan, fields: int, samples: int)
             f"where action = '{action}' order by seq limit {int(samples)}"
         )
         if rows:
+            address = "phone" if channel_of(spec) == "sms" else "email"
             result.samples[action] = [
-                {"key": r[0], "email": r[1], **dict(zip(spec.fields, r[2:], strict=True))}
+                {"key": r[0], address: r[1], **dict(zip(spec.fields, r[2:], strict=True))}
                 for r in rows
             ]
 
@@ -300,6 +304,7 @@ def iter_records(
     )
     columns = p.columns
     name = p.spec.name
+    sms = channel_of(p.spec) == "sms"  # the address column holds the E.164 phone
     last = 0
     while True:
         rows = db.query(
@@ -314,7 +319,8 @@ def iter_records(
                 row[5],
                 Record(
                     key=row[1],
-                    email=row[2],
+                    email=None if sms else row[2],
+                    phone=row[2] if sms else None,
                     fields=dict(zip(columns, row[7:], strict=True)),
                     hash=row[3] or "",
                     destination_id=row[4],

@@ -22,7 +22,7 @@ import yaml
 
 from activations.errors import Interrupted, UserError
 from activations.paths import DBT_PROJECT_DIR, duckdb_path
-from activations.warehouse.connections import connect_duckdb
+from activations.warehouse.connections import connect, connect_duckdb
 
 COMMANDS = ("build", "run", "test", "seed", "parse", "compile", "source freshness", "ls")
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -176,9 +176,10 @@ def _node_results(result: Any, model_paths: Mapping[str, str]) -> list[NodeResul
         if node is None:  # e.g. `ls` returns plain strings
             continue
         status = getattr(item, "status", "")
-        if str(getattr(node, "resource_type", "")) == "operation" and str(
-            getattr(status, "value", status)
-        ) not in FAILED_STATUSES:
+        if (
+            str(getattr(node, "resource_type", "")) == "operation"
+            and str(getattr(status, "value", status)) not in FAILED_STATUSES
+        ):
             continue  # on-run-start/end hooks (the build record): reported only when they fail
         tested = _tested_model(node)
         nodes.append(
@@ -290,6 +291,9 @@ def run_dbt(
         # a clear message for a locked file, before dbt prints its own stack trace
         connect_duckdb(environment["DUCKDB_PATH"]).close()
     with _environ(environment):
+        if command.split()[0] in NORMALISING_COMMANDS:
+            # phone numbers to E.164 first (SQL cannot call libphonenumber)
+            prepare_raw(environment["DUCKDB_PATH"] if on_duckdb else None)
         try:
             outcome = dbtRunner().invoke(args)
         except Exception as exc:  # dbt raised past its own handler
@@ -327,6 +331,39 @@ def run_dbt(
             hint="check the name (`dbt ls` lists them); models are selected by file name",
         )
     return DbtRun(command=command, args=args, nodes=nodes)
+
+
+#: the dbt commands that read raw tables: the normalisation step runs before them
+NORMALISING_COMMANDS = frozenset({"build", "run", "test", "seed"})
+
+
+def prepare_raw(warehouse: Path | str | None) -> int:
+    """What every dbt build needs in ``raw`` beyond what the loaders land: the
+    phone numbers of ``raw.customers`` normalised to E.164 into
+    ``raw.phone_numbers`` (``activations.warehouse.phones``). ``warehouse`` is
+    the DuckDB file; ``None`` for PostgreSQL, reached through
+    ``$ACTIVATIONS_WAREHOUSE``, else the ``PG*`` variables profiles.yml's
+    ``postgres`` target reads. The one function ``activations build``, the
+    tests and the Dagster dbt step all call; returns the pairs normalised."""
+    from activations.warehouse.phones import normalise_phones
+
+    if warehouse is None:
+        target = os.environ.get("ACTIVATIONS_WAREHOUSE") or " ".join(
+            f"{key}={os.environ.get(var, default)}"
+            for key, var, default in (
+                ("host", "PGHOST", "127.0.0.1"),
+                ("port", "PGPORT", "5432"),
+                ("user", "PGUSER", "postgres"),
+                ("dbname", "PGDATABASE", "warehouse"),
+            )
+        )
+        conn = connect(target)
+    else:
+        conn = connect_duckdb(warehouse)
+    try:
+        return normalise_phones(conn)
+    finally:
+        conn.close()
 
 
 def _interrupted(exc: BaseException | None) -> bool:

@@ -214,11 +214,28 @@ REJECT_TABLES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Landed by a step of the build, not by a loader: activations/warehouse/phones.py
+# normalises every (phone as typed, country) pair of raw.customers with the
+# `phonenumbers` library before dbt runs (SQL cannot call it portably). Kept
+# apart from RAW_TABLES: the generator, imports and the ingest assets never
+# write it; stg_shop__customers reads it as source shop.phone_numbers.
+NORMALISED_TABLES: dict[str, list[tuple[str, str]]] = {
+    "phone_numbers": [
+        ("phone_raw", "varchar"),  # customers.phone exactly as typed
+        ("country", "varchar"),  # customers.country as typed: the default region
+        ("phone_e164", "varchar"),  # +4917012345678, null when invalid
+        # null when valid; missing | not_a_number | too_short | too_long | invalid_length
+        # | invalid_country_code | invalid_for_region | unknown_region
+        ("invalid_reason", "varchar"),
+        ("normalised_at", "timestamp"),  # when the pair was parsed (UTC)
+    ],
+}
+
 # the dbt source (models/staging/<source>/) of each raw table: the ingest assets' key prefix
 RAW_SOURCES: dict[str, str] = {
     "events": "app", "identifies": "app", "campaigns": "esp", "email_events": "esp",
     "customers": "shop", "orders": "shop", "order_items": "shop", "products": "shop",
-    "consents": "shop", "coupons": "shop",
+    "consents": "shop", "coupons": "shop", "phone_numbers": "shop",
     "members": "community", "posts": "community", "answers": "community",
     "reactions": "community", "product_tests": "community",
     "product_test_applications": "community", "product_test_results": "community",
@@ -244,7 +261,7 @@ EVENT_PROPERTIES: dict[str, list[str]] = {
 
 
 def create_table_sql(table: str, schema: str = RAW_SCHEMA) -> str:
-    columns = RAW_TABLES[table] if table in RAW_TABLES else REJECT_TABLES[table]
+    columns = {**RAW_TABLES, **REJECT_TABLES, **NORMALISED_TABLES}[table]
     cols = ",\n  ".join(f'"{name}" {type_}' for name, type_ in columns)
     return f"create table if not exists {schema}.{table} (\n  {cols}\n)"
 

@@ -10,6 +10,7 @@
     ('newsletter_growth', 'cast(day as varchar)', ['purchaser_share']),
     ('newsletter_unsubscribes_by_tenure', 'tenure_bucket', ['share_of_unsubscribes']),
     ('program_lift', 'program', ['treated_conversion_rate', 'control_conversion_rate']),
+    ('flow_channel_performance', "flow || '-' || channel", ['conversion_rate', 'share_only_sms']),
 ] %}
 
 {% for model, key, columns in checks %}

@@ -20,7 +20,8 @@ passed to dbt as a var and recorded by dbt in ``activations.dbt_builds``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -29,7 +30,8 @@ from dagster_dbt.dbt_manifest_asset_selection import DbtManifestAssetSelection
 
 from activations.clock import with_as_of
 from activations.errors import UserError
-from activations.warehouse.dbt import HOURLY_SELECTOR
+from activations.paths import duckdb_path
+from activations.warehouse.dbt import HOURLY_SELECTOR, prepare_raw
 from orchestration.lib.cadence import freshness_policy, refresh_condition
 
 OWNERS = {
@@ -86,6 +88,17 @@ class ActivationsDbtProjectComponent(DbtProjectComponent):
         if config.full_refresh:
             args.append("--full-refresh")
         return args
+
+    def execute(self, context: dg.AssetExecutionContext, dbt: Any) -> Iterator:
+        """The step ``activations build`` runs before dbt (phone numbers to
+        E.164 in ``raw.phone_numbers``), then dbt."""
+        on_duckdb = os.environ.get("DBT_TARGET", "duckdb") == "duckdb"
+        try:
+            added = prepare_raw(duckdb_path() if on_duckdb else None)
+        except UserError as exc:
+            raise dg.Failure(description=f"phone normalisation before dbt: {exc}") from None
+        context.log.info(f"phone numbers normalised to E.164: {added} new (phone, country) pairs")
+        yield from super().execute(context, dbt)
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None

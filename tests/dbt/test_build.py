@@ -44,6 +44,8 @@ STAGING_CONTRACT: dict[str, list[str]] = {
         "email",
         "email_is_valid",
         "phone",
+        "phone_e164",
+        "phone_invalid_reason",
         "first_name",
         "last_name",
         "birth_date",
@@ -144,6 +146,19 @@ STAGING_CONTRACT: dict[str, list[str]] = {
 }
 
 CORE_CONTRACT: dict[str, list[str]] = {
+    "sms_contact_policy": [
+        "person_id",
+        "phone_e164",
+        "phone_invalid_reason",
+        "time_zone",
+        "sms_consent_status",
+        "local_hour",
+        "is_quiet_hours",
+        "sms_sends_in_period",
+        "can_sms_marketing",
+        "is_sms_sendable",
+        "reason",
+    ],
     "customers": [
         "customer_id",
         "email",

@@ -67,6 +67,17 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
             codes = [c for (c,) in con.execute(
                 "select code from activations.coupon_assignments where campaign = 'cart-24h'"
             ).fetchall()]  # fmt: skip
+            # the SMS fallback (syncs/sms.yml, provider infobip from branch sms-connectors):
+            # who each sync of the cart reminder confirmed, and the channel the build decided
+            confirmed_by = {
+                sync: {k for (k,) in con.execute(
+                    "select record_key from activations.sync_state where sync_name = ?", [sync]
+                ).fetchall()}
+                for sync in ("cart_abandoners_klaviyo", "cart_abandoners_sms")
+            }  # fmt: skip
+            decided = dict(con.execute(
+                "select person_id, channel from audiences.cart_abandoners"
+            ).fetchall())  # fmt: skip
         finally:
             con.close()
         assert collected == 200
@@ -100,5 +111,17 @@ def test_demo_generates_builds_syncs_everything_and_renders_the_dashboard(
         # the dashboard is one self-contained page drawn on the server
         html = (tmp_path / "out" / "dashboard.html").read_text()
         assert "<svg" in html and "<script src" not in html and "<link " not in html
+
+        # one SMS fallback audience synced: its SMS went to the people decided sms, the
+        # email list holds only people decided email, nobody got both; the demo prints the
+        # channel decision and the dashboard shows the channel split
+        sms = next(r for r in runs if r[0] == "cart_abandoners_sms")
+        assert sms[1] == "infobip" and sms[3] == "succeeded"
+        assert confirmed_by["cart_abandoners_sms"], "the fallback reached someone by SMS"
+        assert not confirmed_by["cart_abandoners_sms"] & confirmed_by["cart_abandoners_klaviyo"]
+        assert {decided[k] for k in confirmed_by["cart_abandoners_sms"]} == {"sms"}
+        assert {decided.get(k) for k in confirmed_by["cart_abandoners_klaviyo"]} <= {"email"}
+        assert "one channel per person" in done.stdout
+        assert 'id="channel-table"' in html and 'data-key="cart_abandoners-sms"' in html
     finally:
         subprocess.run([*cli, "sandbox-stop"], cwd=tmp_path, env=env, capture_output=True)

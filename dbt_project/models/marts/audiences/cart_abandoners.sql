@@ -10,5 +10,6 @@
         'item_count',
         'cart_items',
         'incentive_percent',
-    ]
+    ],
+    channels=true
 ) }}
