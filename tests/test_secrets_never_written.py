@@ -44,6 +44,10 @@ KEYS = {
     "sendgrid": f"SG.{SENTINEL}-sendgrid",
     "customerio": f"site{SENTINEL}:{SENTINEL}-cio-key",
 }
+SMS_KEYS = {  # the SMS providers: a key each, no consent pull-back, no hooks
+    "infobip": f"{SENTINEL}-infobip-key",
+    "twilio": f"{SENTINEL}-twilio-write-key",
+}
 SIGNING_SECRET = f"{SENTINEL}-webhook-signing"  # the signed webhook destination
 HOOK_SECRETS = {  # what each ESP signs its reporting webhooks with
     "braze": f"{SENTINEL}-currents-token",
@@ -60,7 +64,9 @@ HOOK_VARIABLES = {
     "customerio": "CUSTOMERIO_WEBHOOK_SIGNING_KEY",
 }
 SHARED_TOKEN = f"{SENTINEL}-shared-token"
-ALL_SECRETS = [*KEYS.values(), SIGNING_SECRET, *HOOK_SECRETS.values(), SHARED_TOKEN]
+ALL_SECRETS = [
+    *KEYS.values(), *SMS_KEYS.values(), SIGNING_SECRET, *HOOK_SECRETS.values(), SHARED_TOKEN
+]
 
 
 def _needles() -> list[bytes]:
@@ -69,6 +75,7 @@ def _needles() -> list[bytes]:
     for secret in ALL_SECRETS:
         found.append(base64.b64encode(secret.encode()))
         found.append(base64.b64encode(f"anystring:{secret}".encode()))
+        found.append(base64.b64encode(f"{secret}:".encode()))  # Basic, key as user (Segment)
     return found
 
 
@@ -126,7 +133,7 @@ class Workspace:
 
 @pytest.fixture
 def workspace(warehouse_copy, tmp_path: Path) -> Any:
-    settings = SandboxSettings(keys=dict(KEYS), webhook_secrets=dict(HOOK_SECRETS))
+    settings = SandboxSettings(keys={**KEYS, **SMS_KEYS}, webhook_secrets=dict(HOOK_SECRETS))
     root = tmp_path / "work"
     (root / "out").mkdir(parents=True)
     warehouse = root / "warehouse.duckdb"
@@ -139,8 +146,9 @@ def workspace(warehouse_copy, tmp_path: Path) -> Any:
         env.update(DUCKDB_PATH=str(warehouse), NO_COLOR="1", COLUMNS="160")
         for spec in load_syncs():
             creds = spec.credentials
-            if spec.provider in KEYS:
-                base_url, key = sandbox.base_url + PREFIXES[spec.provider], KEYS[spec.provider]
+            if spec.provider in KEYS or spec.provider in SMS_KEYS:
+                base_url = sandbox.base_url + PREFIXES[spec.provider]
+                key = {**KEYS, **SMS_KEYS}[spec.provider]
             elif spec.provider == "webhook":
                 base_url, key = sink.url, SIGNING_SECRET
             else:
@@ -163,6 +171,7 @@ def test_no_command_writes_a_key_anywhere(workspace, tmp_path: Path, monkeypatch
     specs = load_syncs()
     esp_syncs = [s for s in specs if s.provider in KEYS]
     assert {s.provider for s in esp_syncs} == set(KEYS), "a sync per ESP"
+    assert any(s.provider in SMS_KEYS for s in specs), "an SMS sync (syncs/sms.yml)"
 
     # the syncs, as the demo runs them: list, plan, dry run, run each, history
     work.run("syncs")
