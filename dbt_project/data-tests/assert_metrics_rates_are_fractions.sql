@@ -18,7 +18,7 @@
             '{{ model }}' as mart,
             {{ key }} as row_key,
             '{{ column }}' as rate,
-            cast({{ column }} as double precision) as rate_value
+            cast({{ column }} as {{ type_double() }}) as rate_value
         from {{ ref(model) }}
         where {{ column }} < 0 or {{ column }} > 1
         {% if not loop.last %}union all{% endif %}

@@ -64,7 +64,7 @@ grouped as (
                 case
                     when
                         is_control = {{ flag }}
-                        then cast(revenue as double precision)
+                        then cast(revenue as {{ type_double() }})
                 end
             )
                 as {{ group }}_rpp,
@@ -72,7 +72,7 @@ grouped as (
                 case
                     when
                         is_control = {{ flag }}
-                        then cast(revenue as double precision)
+                        then cast(revenue as {{ type_double() }})
                 end
             )
                 as {{ group }}_revenue_variance{% if not loop.last %},

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         unique_key='email_event_id',
         on_schema_change='append_new_columns'
     )
@@ -17,7 +17,7 @@ source as (
 
     select * from {{ source('esp', 'email_events') }}
     {% if is_incremental() %}
-        where {{ incremental_window('occurred_at', var('email_events_lookback_hours')) }}
+        where {{ incremental_window('occurred_at', var('email_events_lookback_hours'), key=['event_id', 'email_event_id']) }}
     {% endif %}
 
 ),

@@ -1,0 +1,142 @@
+"""Apache Spark as the warehouse: a local, quiet Spark session and the raw
+landing tables as parquet tables in it.
+
+dbt reaches Spark through dbt-spark (profiles.yml target ``spark``: the
+in-process ``session`` method here; ``thrift`` or ``odbc`` on a cluster, see the
+README). This module holds what the product itself needs around that: the
+session settings the ``spark`` target and the tests share (``local_conf``), a
+session (``session``), and loading the raw tables a DuckDB file holds into
+Spark as parquet tables (``load_raw_from_duckdb``): the schema ``raw`` the dbt
+sources read, with the columns of ``raw_schema.RAW_TABLES``.
+
+Optional: pyspark and dbt-spark are the ``spark`` dependency group
+(``make spark-install``); nothing here imports pyspark before it is called.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from activations.errors import UserError
+from activations.warehouse.raw_schema import RAW_SCHEMA, RAW_TABLES
+
+#: the JVM flags that roughly halve a local session's start-up (C1 only, serial GC; C1
+#: alone fills its default 48 MB code cache with Spark's generated code: give it room)
+FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=256m"
+
+
+def available() -> str | None:
+    """``None`` when Spark can run here, else why not (for a skip or a message)."""
+    try:
+        import pyspark  # noqa: F401
+        from dbt.adapters import spark as _  # noqa: F401
+    except ImportError:
+        return "pyspark and dbt-spark are not installed (`make spark-install`)"
+    import shutil
+
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        return "Java is not installed (Spark needs a JDK 17 or later on PATH)"
+    return None
+
+
+def local_conf(root: Path | str) -> dict[str, str]:
+    """Settings of a local, quiet, single-machine Spark under ``root``: two cores,
+    no UI, loopback only, two shuffle partitions, UTC, the warehouse directory
+    and the Derby metastore in ``root`` (the same settings profiles.yml's
+    ``spark`` target passes, under ACTIVATIONS_SPARK_DIR)."""
+    root = Path(root).resolve()
+    return {
+        "spark.master": "local[2]",
+        "spark.app.name": "activations",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.driver.extraJavaOptions": f"{FAST_JVM} -Dderby.system.home={root / 'metastore'}"
+        " -Duser.timezone=UTC",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={root / 'metastore' / 'metastore_db'};create=true"
+        ),
+        # dbt-spark turns ANSI off too (a failed cast is null, as safe_cast elsewhere)
+        "spark.sql.ansi.enabled": "false",
+    }
+
+
+def session(root: Path | str, conf: Mapping[str, str] | None = None) -> Any:
+    """The process's Spark session (created with ``local_conf(root)`` the first
+    time; dbt-spark's ``session`` method then reuses it). Quiet: errors only."""
+    reason = available()
+    if reason:
+        raise UserError(f"Spark cannot run here: {reason}")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "resolves to a loopback" warning
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in {**local_conf(root), **(conf or {})}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+_SPARK_TYPES = {"varchar": "string", "integer": "int"}
+
+
+def spark_type(sql_type: str) -> str:
+    """A portable type of ``RAW_TABLES`` as Spark SQL spells it."""
+    return _SPARK_TYPES.get(sql_type, sql_type)
+
+
+def load_raw_from_duckdb(
+    duckdb_path: Path | str,
+    spark: Any,
+    parquet_dir: Path | str,
+    *,
+    limits: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """Write every raw table of the DuckDB file to parquet under ``parquet_dir``
+    and (re)create it in Spark as ``raw.<table>``, a parquet table over those
+    files with the columns of ``RAW_TABLES``. Timestamps are naive UTC in
+    DuckDB; they are written as UTC instants, which a Spark session in UTC reads
+    back as the same wall time. ``limits``: table -> SQL suffix (``order by ...
+    limit n``) to load a slice. Returns the rows per table."""
+    import duckdb
+
+    out = Path(parquet_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    spark.sql(f"create database if not exists {RAW_SCHEMA}")
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for table, columns in RAW_TABLES.items():
+            select = ", ".join(
+                f'cast("{name}" as timestamptz) as "{name}"' if sql_type == "timestamp"
+                else f'"{name}"'
+                for name, sql_type in columns
+            )  # fmt: skip
+            suffix = (limits or {}).get(table, "")
+            target = out / table  # a table's location is a directory of parquet files
+            target.mkdir(exist_ok=True)
+            for old in target.glob("*.parquet"):
+                old.unlink()
+            con.execute(
+                f"copy (select {select} from {RAW_SCHEMA}.{table} {suffix}) "
+                f"to '{target / 'part-0.parquet'}' (format parquet)"
+            )
+            counts[table] = con.execute(f"select count(*) from '{target}/*.parquet'").fetchone()[0]
+            cols = ", ".join(f"`{name}` {spark_type(t)}" for name, t in columns)
+            spark.sql(f"drop table if exists {RAW_SCHEMA}.{table}")
+            spark.sql(
+                f"create table {RAW_SCHEMA}.{table} ({cols}) using parquet location '{target}'"
+            )
+    finally:
+        con.close()
+    return counts
+
