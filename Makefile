@@ -69,4 +69,4 @@ bench-tier-m: install
 	$(MAKE) -C benchmarks tier-m
 
 clean:
-	rm -rf $(VENV) $(TOOLS) warehouse.duckdb dbt_project/target .dagster_home .sandbox out spark-warehouse metastore_db
+	rm -rf $(VENV) $(TOOLS) warehouse.duckdb dbt_project/target .dagster_home .sandbox out .spark

@@ -140,3 +140,98 @@ def load_raw_from_duckdb(
         con.close()
     return counts
 
+
+#: what the parity test and the benchmark build: models and seeds, no data or unit tests
+MODELS_ONLY = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+
+
+def dbt_env(root: Path | str) -> dict[str, str]:
+    """What a dbt process needs to build on the local ``spark`` target under ``root``."""
+    return {
+        "DBT_TARGET": "spark",
+        "ACTIVATIONS_SPARK_DIR": str(Path(root).resolve()),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
+
+
+def build_from_duckdb(
+    duckdb_path: Path | str,
+    root: Path | str,
+    *,
+    vars: Mapping[str, Any] | None = None,
+    command: str = "build",
+    extra_args: tuple[str, ...] = MODELS_ONLY,
+    target_path: Path | str | None = None,
+) -> tuple[Any, Any]:
+    """The shop of a DuckDB file, built on a local Spark under ``root``: raw
+    tables to parquet, then one dbt invocation on the ``spark`` target in this
+    process (dbt-spark's session reuses this process's Spark). Returns the
+    Spark session and dbt's run."""
+    from activations.warehouse import dbt
+
+    root = Path(root).resolve()
+    spark = session(root)
+    load_raw_from_duckdb(duckdb_path, spark, root / "raw")
+    run = dbt.run_dbt(
+        command,
+        target="spark",
+        vars=vars,
+        extra_args=extra_args,
+        target_path=target_path or root / "dbt_target",
+        env={**dbt_env(root), "PATH": os.environ.get("PATH", "")},
+        quiet=True,
+    )
+    return spark, run
+
+
+def audience_session() -> Any:
+    """The Spark session the sync engine reads audiences from: Spark Connect
+    when ``SPARK_REMOTE`` names a server (``sc://host:15002``, a cluster or
+    Databricks), else the local session under ``ACTIVATIONS_SPARK_DIR``
+    (default ``.spark``, where the ``spark`` dbt target builds)."""
+    reason = available()
+    if reason:
+        raise UserError(f"audiences are read from Spark, but Spark cannot run here: {reason}")
+    remote = os.environ.get("SPARK_REMOTE")
+    if remote:
+        from pyspark.sql import SparkSession
+
+        return SparkSession.builder.remote(remote).getOrCreate()
+    return session(os.environ.get("ACTIVATIONS_SPARK_DIR", ".spark"))
+
+
+def mirror_to_duckdb(spark: Any, con: Any, tables: list[str]) -> dict[str, int]:
+    """Copy Spark tables (``schema.table``) into the DuckDB connection ``con``,
+    replacing the copies there in one transaction; the sync engine then plans
+    and commits on DuckDB. Timestamps come back naive UTC, as dbt builds them on
+    DuckDB. A table missing on Spark is skipped (the engine says what is
+    missing). Returns the rows copied per table."""
+    import pyarrow as pa
+
+    copied: dict[str, int] = {}
+    frames: dict[str, Any] = {}
+    for name in tables:
+        if not spark.catalog.tableExists(name):
+            continue
+        frames[name] = spark.table(name).toArrow()
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("begin")
+    try:
+        for name, arrow in frames.items():
+            schema, table = name.split(".", 1)
+            select = ", ".join(
+                f'cast("{field.name}" as timestamp) as "{field.name}"'
+                if pa.types.is_timestamp(field.type)
+                else f'"{field.name}"'
+                for field in arrow.schema
+            )
+            con.register("spark_mirror", arrow)
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create or replace table {name} as select {select} from spark_mirror")
+            con.unregister("spark_mirror")
+            copied[name] = arrow.num_rows
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return copied

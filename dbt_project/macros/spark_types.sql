@@ -8,3 +8,11 @@
     {%- set spelled = type | trim | lower -%}
     cast({{ field }} as {{ 'string' if spelled in ('varchar', 'text') else type }})
 {%- endmacro %}
+
+{# dbt's dateadd(), on Spark: dbt-spark multiplies the interval unbracketed
+   (`cast(a - b * 12 as int)` for years), so an expression as the interval
+   (`extract(year from x) - extract(year from y)`) came out wrong: bracket it,
+   then hand over to dbt-spark's own. #}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    {{ return(dbt.spark__dateadd(datepart, '(' ~ interval ~ ')', from_date_or_timestamp)) }}
+{%- endmacro %}

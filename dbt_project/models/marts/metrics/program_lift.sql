@@ -85,11 +85,9 @@ grouped as (
 rates as (
     select
         grouped.*,
-        1.0
-        * grouped.treated_converters
+        cast(grouped.treated_converters as {{ type_double() }})
         / nullif(grouped.treated_people, 0) as treated_rate,
-        1.0
-        * grouped.control_converters
+        cast(grouped.control_converters as {{ type_double() }})
         / nullif(grouped.control_people, 0) as control_rate
     from grouped
 ),
