@@ -31,9 +31,7 @@ def build_command(
     ] = None,
     target: Annotated[
         str | None,
-        typer.Option(
-            "--target", help="profiles.yml output: duckdb (default), postgres or spark"
-        ),
+        typer.Option("--target", help="profiles.yml output: duckdb (default), postgres or spark"),
     ] = None,
     hourly: Annotated[
         bool,

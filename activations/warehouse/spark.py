@@ -16,6 +16,7 @@ Optional: pyspark and dbt-spark are the ``spark`` dependency group
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -126,9 +127,11 @@ def load_raw_from_duckdb(
             target.mkdir(exist_ok=True)
             for old in target.glob("*.parquet"):
                 old.unlink()
+            # a new file name on every load: Spark caches what it listed under a location
+            part = target / f"part-{uuid.uuid4().hex}.parquet"
             con.execute(
                 f"copy (select {select} from {RAW_SCHEMA}.{table} {suffix}) "
-                f"to '{target / 'part-0.parquet'}' (format parquet)"
+                f"to '{part}' (format parquet)"
             )
             counts[table] = con.execute(f"select count(*) from '{target}/*.parquet'").fetchone()[0]
             cols = ", ".join(f"`{name}` {spark_type(t)}" for name, t in columns)
