@@ -25,7 +25,8 @@
 {# Spark: collect_list keeps no order, so each object travels in a struct
    with its sort keys (k0, k1, ... from `order_by`, each `expr [asc|desc]`),
    array_sort orders the structs with a comparator built from those keys
-   (nulls last, as asc in DuckDB and PostgreSQL), and transform keeps the objects. #}
+   (nulls last, as asc in DuckDB and PostgreSQL), and transform keeps the objects;
+   a null field is written as null, as elsewhere (Spark's to_json drops it by default). #}
 {% macro spark__json_array_agg(fields, order_by) -%}
     {%- set keys = [] -%}
     {%- for term in order_by.split(',') -%}
@@ -58,5 +59,5 @@
             end
         ),
         entry -> entry.item
-    ))
+    ), map('ignoreNullFields', 'false'))
 {%- endmacro %}
