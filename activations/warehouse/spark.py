@@ -26,6 +26,7 @@ from activations.warehouse.raw_schema import RAW_SCHEMA, RAW_TABLES
 
 #: the JVM flags that roughly halve a local session's start-up (C1 only, serial GC; C1
 #: alone fills its default 48 MB code cache with Spark's generated code: give it room)
+LOG4J2 = Path(__file__).with_name("spark_log4j2.properties")  # errors only
 FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=256m"
 
 
@@ -60,7 +61,7 @@ def local_conf(root: Path | str) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.warehouse.dir": str(root / "warehouse"),
         "spark.driver.extraJavaOptions": f"{FAST_JVM} -Dderby.system.home={root / 'metastore'}"
-        " -Duser.timezone=UTC",
+        f" -Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J2}",
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={root / 'metastore' / 'metastore_db'};create=true"
         ),
