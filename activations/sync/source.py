@@ -12,7 +12,8 @@ schema ``activations`` as on every warehouse): before each plan the audience
 (and ``core.contact_policy``, which the snapshot joins) is copied from Spark
 into that file in one transaction, and the engine plans, delivers and
 commits there as it does on DuckDB. The copy is one audience (one row per
-person), not the events behind it.
+person), not the events behind it. The dashboard reads the core and metric
+marts the same way (``prepare_marts``: copied into the DuckDB file first).
 """
 
 from __future__ import annotations
@@ -59,3 +60,19 @@ def prepare(spec: SyncSpec, conn: Any) -> dict[str, int]:
 
     session = spark.audience_session()
     return spark.mirror_to_duckdb(session, db.conn, [spec.audience_relation, "core.contact_policy"])
+
+
+def prepare_marts(warehouse: Any = None) -> dict[str, int]:
+    """Before the dashboard reads the DuckDB file ``warehouse`` (default
+    ``DUCKDB_PATH``): with Spark as the source, copy the core and metric marts
+    and the build record from Spark into it. Nothing to do otherwise."""
+    if not from_spark():
+        return {}
+    from activations.warehouse import spark
+    from activations.warehouse.connections import connect_duckdb
+
+    con = connect_duckdb(warehouse)
+    try:
+        return spark.mirror_marts(spark.audience_session(), con)
+    finally:
+        con.close()

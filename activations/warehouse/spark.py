@@ -204,12 +204,15 @@ def audience_session() -> Any:
     return session(os.environ.get("ACTIVATIONS_SPARK_DIR", ".spark"))
 
 
-def mirror_to_duckdb(spark: Any, con: Any, tables: list[str]) -> dict[str, int]:
+def mirror_to_duckdb(
+    spark: Any, con: Any, tables: list[str], queries: Mapping[str, str] | None = None
+) -> dict[str, int]:
     """Copy Spark tables (``schema.table``) into the DuckDB connection ``con``,
     replacing the copies there in one transaction; the sync engine then plans
     and commits on DuckDB. Timestamps come back naive UTC, as dbt builds them on
     DuckDB. A table missing on Spark is skipped (the engine says what is
-    missing). Returns the rows copied per table."""
+    missing). ``queries``: table -> Spark SQL whose result is copied under that
+    name instead of the whole table (a summary). Returns the rows copied per table."""
     import pyarrow as pa
 
     copied: dict[str, int] = {}
@@ -218,6 +221,8 @@ def mirror_to_duckdb(spark: Any, con: Any, tables: list[str]) -> dict[str, int]:
         if not spark.catalog.tableExists(name):
             continue
         frames[name] = spark.table(name).toArrow()
+    for name, sql in (queries or {}).items():
+        frames[name] = spark.sql(sql).toArrow()
     con.execute("set TimeZone = 'UTC'")
     con.execute("begin")
     try:
@@ -239,3 +244,34 @@ def mirror_to_duckdb(spark: Any, con: Any, tables: list[str]) -> dict[str, int]:
         con.execute("rollback")
         raise
     return copied
+
+
+#: the marts the dashboard and `activations report` read, by schema (tables only)
+READ_SCHEMAS = ("core", "metrics")
+
+
+#: the two facts the dashboard reads from staging, copied as one-row summaries
+#: (never the event stream): the latest email event, the shop's main currency
+READ_SUMMARIES = {
+    "staging.stg_esp__email_events": (
+        "select max(occurred_at) as occurred_at from staging.stg_esp__email_events"
+    ),
+    "staging.stg_shop__orders": (
+        "select currency from staging.stg_shop__orders where currency is not null "
+        "group by currency order by count(*) desc, currency limit 1"
+    ),
+}
+
+
+def mirror_marts(spark: Any, con: Any, schemas: tuple[str, ...] = READ_SCHEMAS) -> dict[str, int]:
+    """Copy every table of ``schemas`` (the core and metric marts), the build
+    record ``activations.dbt_builds`` and the staging summaries the dashboard
+    reads from Spark into the DuckDB connection ``con`` (``mirror_to_duckdb``)."""
+    names = [
+        f"{schema}.{table.name}"
+        for schema in schemas
+        if spark.catalog.databaseExists(schema)
+        for table in spark.catalog.listTables(schema)
+        if not table.isTemporary and (table.tableType or "").upper() != "VIEW"
+    ]
+    return mirror_to_duckdb(spark, con, [*names, "activations.dbt_builds"], READ_SUMMARIES)

@@ -323,6 +323,24 @@ def test_sync_reads_an_audience_built_on_spark_and_keeps_its_state_beside_it(
     assert kept == len(members)
 
 
+def test_dashboard_renders_from_marts_built_on_spark(
+    spark_built: Query, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ACTIVATIONS_AUDIENCES_FROM=spark: the core and metric marts and the build
+    record are copied from Spark into the DuckDB file the dashboard reads."""
+    from activations.dashboards.render import render_dashboard
+    from activations.sync import source
+
+    monkeypatch.setenv(source.ENV, "spark")
+    path = tmp_path / "marts.duckdb"
+    copied = source.prepare_marts(path)
+    assert {"core.customers", "metrics.program_revenue", "activations.dbt_builds"} <= set(copied)
+    (customers,) = spark_built("select count(*) from core.customers")[0]
+    assert copied["core.customers"] == customers > 0
+    page = render_dashboard(path, tmp_path / "dashboard.html")
+    assert page.stat().st_size > 10_000
+
+
 # ---------------------------------------------------------------- incremental on Spark
 
 
