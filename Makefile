@@ -42,9 +42,12 @@ test: install
 	ruff check activations orchestration tests benchmarks
 	pytest -m "not spark"
 
-# the Spark tests (three-warehouse parity): apart from `make test`, on small data
+# the Spark tests (three-warehouse parity): apart from `make test`, on small data.
+# DuckDB's bindings list the objects pyspark still holds at interpreter exit
+# ("nanobind: leaked ..."): harmless, dropped so pytest's summary ends the output
 test-spark: spark-install
-	pytest -m spark tests/dbt/test_spark_parity.py
+	set -o pipefail; pytest -m spark tests/dbt/test_spark_parity.py 2>&1 \
+	  | grep -v -E '^nanobind: |^ - leaked |^ - \.\.\. skipped|^See https://nanobind'
 
 dev: install
 	mkdir -p $(DAGSTER_HOME)
