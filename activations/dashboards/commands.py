@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from activations.dashboards.render import DEFAULT_OUT, render_dashboard
+from activations.sync import source
 
 
 def dashboard_command(
@@ -17,6 +18,7 @@ def dashboard_command(
     ] = None,
 ) -> None:
     """Render the metric marts into one self-contained HTML page and print its path."""
+    source.prepare_marts(warehouse)  # ACTIVATIONS_AUDIENCES_FROM=spark: copy the marts in
     path = render_dashboard(warehouse, out)
     typer.echo(f"dashboard written to {path}")
 

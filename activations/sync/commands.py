@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from activations.errors import UserError
-from activations.sync import engine
+from activations.sync import engine, source
 from activations.sync.interrupt import stop_on_signals
 from activations.sync.plan import SyncPlan, drop
 from activations.sync.specs import get_sync, load_syncs
@@ -201,7 +201,8 @@ def plan(
 ) -> None:
     """Show what a run would send, with sample records (changes nothing)."""
     spec = get_sync(sync, syncs)
-    db = _open(warehouse, read_only=True)
+    db = _open(warehouse, read_only=not source.from_spark())
+    source.prepare(spec, db)
     p = engine.plan(spec, db)
     try:
         _print_plan(p)
@@ -220,7 +221,9 @@ def run(
 ) -> None:
     """Run one sync: plan, guard, deliver, commit what the destination confirmed."""
     spec = get_sync(sync, syncs)
-    db = _open(warehouse, read_only=dry_run)
+    # audiences from Spark are copied into the state file first: never read-only
+    db = _open(warehouse, read_only=dry_run and not source.from_spark())
+    source.prepare(spec, db)
     if dry_run:
         report = engine.run(spec, db, dry_run=True)
         assert report.plan is not None

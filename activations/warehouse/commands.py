@@ -31,7 +31,7 @@ def build_command(
     ] = None,
     target: Annotated[
         str | None,
-        typer.Option("--target", help="profiles.yml output: duckdb (default) or postgres"),
+        typer.Option("--target", help="profiles.yml output: duckdb (default), postgres or spark"),
     ] = None,
     hourly: Annotated[
         bool,

@@ -252,7 +252,7 @@ def run_dbt(
     ``command`` is ``build``, ``run``, ``test``, ``seed``, ``parse``... ``vars``
     become ``--vars`` (e.g. ``{"as_of": "2026-06-30 12:00:00"}``). ``warehouse``
     is the DuckDB file (default: ``DUCKDB_PATH`` or ``warehouse.duckdb``).
-    ``target`` picks a profiles.yml output (``duckdb`` or ``postgres``).
+    ``target`` picks a profiles.yml output (``duckdb``, ``postgres`` or ``spark``).
     ``target_path`` keeps dbt's artifacts apart (parallel runs, tests).
     A ``--select`` that matches nothing is an error, not a silent no-op.
     """

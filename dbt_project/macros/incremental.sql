@@ -7,15 +7,37 @@
    row that arrives later than the lookback behind the cursor is missed until
    the next `--full-refresh`. Rows without a value are always taken (an
    empty model takes everything). `cursor`: the model's column holding the
-   cursor, when it is not `column` itself. #}
-{% macro incremental_window(column, lookback_hours, cursor=none) -%}
+   cursor, when it is not `column` itself.
+
+   Spark (plain parquet tables: no delete, no merge) appends instead
+   (incremental_strategy()); `key` = [source column, model column] of the
+   unique key then leaves out the rows of the window already loaded, so the
+   lookback still never duplicates a row. An event row never changes once
+   landed, so a row taken again equals the one loaded. #}
+{% macro incremental_window(column, lookback_hours, cursor=none, key=none) -%}
     {%- set cursor = cursor or column -%}
-    ({{ column }} is null or {{ column }} >= (
+    {%- set since -%}
+        (
         select
             coalesce(
                 {{ dbt.dateadd('hour', -1 * (lookback_hours | int), 'max(' ~ cursor ~ ')') }},
                 cast('1900-01-01' as timestamp)
             )
         from {{ this }}
-    ))
+        )
+    {%- endset -%}
+    ({{ column }} is null or {{ column }} >= {{ since }})
+    {%- if key and incremental_strategy() == 'append' %}
+    and {{ key[0] }} not in (
+        select {{ key[1] }} from {{ this }} where {{ cursor }} >= {{ since }}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{# The incremental strategy of the event models: delete+insert on the model's
+   unique_key (DuckDB, PostgreSQL); append on Spark, whose plain parquet tables
+   cannot delete rows (merge needs Delta Lake or Iceberg tables: README, Spark).
+   A plain function of the target, so model configs may call it. #}
+{% macro incremental_strategy() -%}
+    {{ return('append' if target.type == 'spark' else 'delete+insert') }}
 {%- endmacro %}

@@ -15,3 +15,8 @@
         ({{ column }}::json ->> '{{ key }}')
     {%- endif -%}
 {%- endmacro %}
+
+{# Spark: get_json_object, whose JSON path reaches nested keys the same way #}
+{% macro spark__json_text(column, key) -%}
+    get_json_object({{ column }}, '$.{{ key }}')
+{%- endmacro %}

@@ -1,11 +1,11 @@
 {# Statistics for the metric marts, in portable SQL (DuckDB and PostgreSQL):
-   only abs, exp, sqrt, floor and arithmetic on double precision. #}
+   only abs, exp, sqrt, floor and arithmetic on double precision (type_double()). #}
 
 {# erfc(|x|) by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7):
    erf(x) = 1 - t*(a1 + t*(a2 + t*(a3 + t*(a4 + t*a5)))) * exp(-x^2),
    t = 1 / (1 + p*x), for x >= 0. #}
 {% macro metrics_erfc_abs(x) -%}
-    {%- set ax = "abs(cast(" ~ x ~ " as double precision))" -%}
+    {%- set ax = "abs(cast(" ~ x ~ " as " ~ type_double() ~ "))" -%}
     {%- set t = "(1.0 / (1.0 + 0.3275911 * " ~ ax ~ "))" -%}
     ({{ t }} * (0.254829592 + {{ t }} * (-0.284496736 + {{ t }} * (1.421413741
         + {{ t }} * (-1.453152027 + {{ t }} * 1.061405429))))
@@ -22,11 +22,11 @@
    pooled rate is 0 or 1. #}
 {% macro metrics_two_proportion_z(x_a, n_a, x_b, n_b) -%}
     (
-        (cast({{ x_b }} as double precision) / nullif({{ n_b }}, 0)
-            - cast({{ x_a }} as double precision) / nullif({{ n_a }}, 0))
+        (cast({{ x_b }} as {{ type_double() }}) / nullif({{ n_b }}, 0)
+            - cast({{ x_a }} as {{ type_double() }}) / nullif({{ n_a }}, 0))
         / nullif(sqrt(
-            (cast({{ x_a }} + {{ x_b }} as double precision) / nullif({{ n_a }} + {{ n_b }}, 0))
-            * (1.0 - cast({{ x_a }} + {{ x_b }} as double precision) / nullif({{ n_a }} + {{ n_b }}, 0))
+            (cast({{ x_a }} + {{ x_b }} as {{ type_double() }}) / nullif({{ n_a }} + {{ n_b }}, 0))
+            * (1.0 - cast({{ x_a }} + {{ x_b }} as {{ type_double() }}) / nullif({{ n_a }} + {{ n_b }}, 0))
             * (1.0 / nullif({{ n_a }}, 0) + 1.0 / nullif({{ n_b }}, 0))
         ), 0)
     )

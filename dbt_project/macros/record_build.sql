@@ -18,35 +18,54 @@
     {%- set fmt = '%Y-%m-%d %H:%M:%S' -%}
     {%- set started = run_started_at.astimezone(modules.pytz.utc).strftime(fmt) -%}
     {%- set finished = modules.datetime.datetime.now(modules.pytz.utc).strftime(fmt) -%}
-    create schema if not exists activations;
-    create table if not exists activations.dbt_builds (
-        invocation_id {{ dbt.type_string() }},
-        command {{ dbt.type_string() }},
+    {%- set statements = [
+        'create schema if not exists activations',
+        'create table if not exists activations.dbt_builds (
+        invocation_id ' ~ dbt.type_string() ~ ',
+        command ' ~ dbt.type_string() ~ ',
         as_of timestamp,
         started_at timestamp,
         finished_at timestamp,
-        schema_name {{ dbt.type_string() }},
-        model_name {{ dbt.type_string() }}
-    );
-    insert into activations.dbt_builds
+        schema_name ' ~ dbt.type_string() ~ ',
+        model_name ' ~ dbt.type_string() ~ '
+    )',
+    ] -%}
+    {%- set rows = [] -%}
+    {%- for node in built -%}
+        {%- do rows.append(
+            "('" ~ invocation_id ~ "', '" ~ flags.WHICH ~ "', cast('" ~ as_of_literal() ~ "' as timestamp), "
+            ~ "cast('" ~ started ~ "' as timestamp), cast('" ~ finished ~ "' as timestamp), "
+            ~ "'" ~ node.schema ~ "', '" ~ node.name ~ "')"
+        ) -%}
+    {%- endfor -%}
+    {%- do statements.append(
+        'insert into activations.dbt_builds
         (invocation_id, command, as_of, started_at, finished_at, schema_name, model_name)
     values
-    {%- for node in built %}
-        ('{{ invocation_id }}', '{{ flags.WHICH }}', cast('{{ as_of_literal() }}' as timestamp),
-         cast('{{ started }}' as timestamp), cast('{{ finished }}' as timestamp),
-         '{{ node.schema }}', '{{ node.name }}'){{ "," if not loop.last }}
-    {%- endfor %};
-    {{ record_build_commit() }}
+    ' ~ rows | join(',\n    ')
+    ) -%}
+    {{ record_build_run(statements) }}
 {%- endmacro %}
 
-{% macro record_build_commit() -%}
-    {{ return(adapter.dispatch('record_build_commit')()) }}
+{# The hook's statements, as the adapter runs them: one hook of several
+   statements on DuckDB; PostgreSQL as well, ended by a commit (psycopg2 opens
+   a transaction for the hook's statements); Spark runs one statement per
+   call, so each is run here and the hook itself is empty. #}
+{% macro record_build_run(statements) -%}
+    {{ return(adapter.dispatch('record_build_run')(statements)) }}
 {%- endmacro %}
 
-{# psycopg2 opens a transaction for the hook's statements: end it #}
-{% macro default__record_build_commit() -%}
+{% macro default__record_build_run(statements) -%}
+    {{ statements | join(';\n') }};
     commit;
 {%- endmacro %}
 
-{% macro duckdb__record_build_commit() -%}
+{% macro duckdb__record_build_run(statements) -%}
+    {{ statements | join(';\n') }};
+{%- endmacro %}
+
+{% macro spark__record_build_run(statements) -%}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
 {%- endmacro %}

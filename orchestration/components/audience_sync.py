@@ -35,7 +35,7 @@ import dagster as dg
 from dagster_dbt import DbtProjectComponent
 
 from activations.errors import UserError
-from activations.sync import engine
+from activations.sync import engine, source
 from activations.sync.engine import RunReport
 from activations.sync.guards import UNFORCEABLE, rejects_over
 from activations.sync.specs import SyncSpec, load_syncs
@@ -81,6 +81,7 @@ def _run(spec: SyncSpec, warehouse: WarehouseResource, **options: Any) -> RunRep
     secret) fails the step with its one clear message."""
     try:
         with warehouse.connection() as conn:
+            source.prepare(spec, conn)  # ACTIVATIONS_AUDIENCES_FROM=spark: copy it in first
             return engine.run(spec, conn, **options)
     except UserError as exc:
         raise dg.Failure(description=str(exc)) from None

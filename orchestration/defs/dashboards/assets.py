@@ -9,6 +9,7 @@ import dagster as dg
 from activations.dashboards.queries import MARTS_READ
 from activations.dashboards.render import render_dashboard
 from activations.paths import PROJECT_ROOT
+from activations.sync import source
 
 #: the dbt metric marts the page reads (asset keys: metrics/<model>, the schema folder)
 METRIC_MARTS = MARTS_READ
@@ -30,6 +31,7 @@ class DashboardConfig(dg.Config):
     description="One self-contained HTML page of what each email program earned.",
 )
 def email_programs_dashboard(config: DashboardConfig) -> dg.MaterializeResult:
+    source.prepare_marts(config.warehouse)  # marts on Spark: copied into the DuckDB file first
     path = render_dashboard(config.warehouse, config.out)
     return dg.MaterializeResult(
         metadata={

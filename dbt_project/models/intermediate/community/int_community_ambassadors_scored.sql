@@ -108,7 +108,7 @@ grid as (
 judged as (
     select
         grid.*,
-        cast(grid.reactions_received as double precision)
+        cast(grid.reactions_received as {{ type_double() }})
         / nullif(grid.contribution_count, 0) as reactions_per_contribution,
         coalesce(
             grid.in_good_standing

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=('table' if incremental_strategy() == 'append' else 'incremental'),
         incremental_strategy='delete+insert',
         unique_key='event_id',
         on_schema_change='append_new_columns'
@@ -12,7 +12,8 @@
 {# A table, incremental: an hourly build takes the calls received since the
     last one (as stg_app__events) and, again, every call of a browser that
     was identified in that window (an identify call, or a call with user_id):
-    its earlier anonymous calls may now belong to a customer. Identify calls
+    its earlier anonymous calls may now belong to a customer (rows replaced:
+    on Spark's plain parquet tables, which cannot, a table rebuilt whole). Identify calls
     carry no load time: an identify older than events_lookback_hours behind
     the cursor waits for the next --full-refresh. -#}
 

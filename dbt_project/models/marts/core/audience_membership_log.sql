@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         unique_key=['person_id', 'audience', 'entered_at'],
         full_refresh=false,
         on_schema_change='append_new_columns'
@@ -15,7 +15,9 @@
     consent allowing, at any build); decided_at, is_sendable and suppression_reason
     are the latest build's. full_refresh=false: the log is history that
     cannot be rebuilt from the warehouse, so `dbt build --full-refresh` leaves
-    it alone. Lift in production (program_lift) reads control people from
+    it alone. On Spark (plain parquet tables append only) a build adds the
+    entries not logged yet; updating a logged entry needs merge (Delta Lake or
+    Iceberg tables, README "Spark"). Lift in production (program_lift) reads control people from
     here, so the log must run on the audiences' cadence. -#}
 
 with
@@ -60,6 +62,9 @@ decided as (
             decided.person_id = logged.person_id
             and decided.audience = logged.audience
             and decided.entered_at = logged.entered_at
+    {%- if incremental_strategy() == 'append' %}
+    where logged.person_id is null
+    {%- endif %}
 
 {% else %}
 

@@ -48,7 +48,7 @@ contributed as (
             as reviews,
         sum(case when contribution_type = 'answer' then 1 else 0 end)
             as answers,
-        avg(cast(rating as double precision)) as average_review_rating
+        avg(cast(rating as {{ type_double() }})) as average_review_rating
     from contributions
     group by member_id
 ),

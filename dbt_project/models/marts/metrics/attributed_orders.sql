@@ -79,20 +79,20 @@ cumulated as (
         orders.order_revenue,
         cast(orders.order_revenue * 100 as bigint) as revenue_cents,
         floor(
-            cast(orders.order_revenue * 100 as double precision)
+            cast(orders.order_revenue * 100 as {{ type_double() }})
             * numbered.touch_number / numbered.touch_count
             + 0.5
         ) as linear_cum_cents,
         case
             when numbered.touch_number = numbered.touch_count
-                then cast(orders.order_revenue * 100 as double precision)
+                then cast(orders.order_revenue * 100 as {{ type_double() }})
             when numbered.touch_count = 2
                 then floor(
-                        cast(orders.order_revenue * 100 as double precision) / 2
+                        cast(orders.order_revenue * 100 as {{ type_double() }}) / 2
                         + 0.5
                     )
             else floor(
-                    cast(orders.order_revenue * 100 as double precision)
+                    cast(orders.order_revenue * 100 as {{ type_double() }})
                     * (
                         2 * (numbered.touch_count - 2)
                         + (numbered.touch_number - 1)

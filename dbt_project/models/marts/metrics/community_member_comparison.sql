@@ -42,7 +42,7 @@ weighted as (
         case
             when people.is_member then 1.0
             when strata.members > 0 and strata.non_members > 0
-                then cast(strata.members as double precision)
+                then cast(strata.members as {{ type_double() }})
                     / strata.non_members
             else 0.0
         end as weight
@@ -59,8 +59,8 @@ outcomes as (
         is_member,
         is_matched,
         weight,
-        cast(emails_opened as double precision) as y,
-        cast(emails_delivered as double precision) as x
+        cast(emails_opened as {{ type_double() }}) as y,
+        cast(emails_delivered as {{ type_double() }}) as x
     from weighted
     union all
     select
@@ -68,8 +68,8 @@ outcomes as (
         is_member,
         is_matched,
         weight,
-        cast(revenue as double precision) as y,
-        cast(orders as double precision) as x
+        cast(revenue as {{ type_double() }}) as y,
+        cast(orders as {{ type_double() }}) as x
     from weighted
     union all
     select
@@ -77,7 +77,7 @@ outcomes as (
         is_member,
         is_matched,
         weight,
-        cast(orders as double precision) as y,
+        cast(orders as {{ type_double() }}) as y,
         1.0 as x
     from weighted
 ),

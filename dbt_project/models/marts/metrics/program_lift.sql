@@ -64,7 +64,7 @@ grouped as (
                 case
                     when
                         is_control = {{ flag }}
-                        then cast(revenue as double precision)
+                        then cast(revenue as {{ type_double() }})
                 end
             )
                 as {{ group }}_rpp,
@@ -72,7 +72,7 @@ grouped as (
                 case
                     when
                         is_control = {{ flag }}
-                        then cast(revenue as double precision)
+                        then cast(revenue as {{ type_double() }})
                 end
             )
                 as {{ group }}_revenue_variance{% if not loop.last %},
@@ -85,11 +85,9 @@ grouped as (
 rates as (
     select
         grouped.*,
-        1.0
-        * grouped.treated_converters
+        cast(grouped.treated_converters as {{ type_double() }})
         / nullif(grouped.treated_people, 0) as treated_rate,
-        1.0
-        * grouped.control_converters
+        cast(grouped.control_converters as {{ type_double() }})
         / nullif(grouped.control_people, 0) as control_rate
     from grouped
 ),

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         unique_key='event_id',
         on_schema_change='append_new_columns'
     )
@@ -17,7 +17,7 @@ source as (
 
     select * from {{ source('app', 'events') }}
     {% if is_incremental() %}
-        where {{ incremental_window('received_at', var('events_lookback_hours')) }}
+        where {{ incremental_window('received_at', var('events_lookback_hours'), key=['message_id', 'event_id']) }}
     {% endif %}
 
 ),
@@ -80,7 +80,7 @@ renamed as (
         ) as chatbot_resolved,
 
         ---------- timestamps
-        cast("timestamp" as timestamp) as event_at,  -- noqa: RF06
+        cast({{ adapter.quote("timestamp") }} as timestamp) as event_at,  -- noqa: RF06
         cast(received_at as timestamp) as received_at
 
     from source

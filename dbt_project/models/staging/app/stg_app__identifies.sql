@@ -19,7 +19,7 @@ renamed as (
         {{ normalize_email(json_text('traits', 'email')) }} as email,
 
         ---------- timestamps
-        cast("timestamp" as timestamp) as identified_at  -- noqa: RF06
+        cast({{ adapter.quote("timestamp") }} as timestamp) as identified_at  -- noqa: RF06
 
     from source
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         unique_key='email_event_id',
         on_schema_change='append_new_columns'
     )
@@ -20,7 +20,10 @@ source as (
     select * from {{ source('esp', 'email_events') }} as landed
     {% if is_incremental() %}
         where
-            {{ incremental_window('occurred_at', var('email_events_lookback_hours')) }}
+            {{ incremental_window(
+                'occurred_at', var('email_events_lookback_hours'),
+                key=['event_id', 'email_event_id']
+            ) }}
             or not exists (
                 select 1 from {{ this }} as loaded
                 where loaded.email_event_id = landed.event_id
