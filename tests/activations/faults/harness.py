@@ -237,7 +237,8 @@ class Audience:
     def step(self, n: int, number: int, *, rejects: bool, churn: float = 0.2) -> Audience:
         """The audience a scenario syncs: a tenth leave (some come back later), a
         fifth (``churn``) get new data, a tenth join; ``rejects`` adds records the destination
-        refuses (they stay, refused, in later steps)."""
+        refuses (they stay, refused, in later steps: their keys are clear of the
+        next steps' joiners, which once took them over with valid addresses)."""
         rng = random.Random(number)
         rows = {}
         for key, (email, version, sendable) in self.rows.items():
@@ -251,8 +252,8 @@ class Audience:
         for key, (email, version, sendable) in self.rows.items():  # some of those who left
             if key not in rows and rng.random() < 0.3:
                 rows[key] = (email, version, sendable)
-        if rejects:
-            for i in range(base + n, base + n + max(2, n // 40)):
+        if rejects:  # between this step's joiners and the next step's (base + n...)
+            for i in range(base + n // 2, base + n // 2 + max(2, n // 40)):
                 rows[_key(i)] = (f"{_key(i)}@{BAD_DOMAIN}", 1, True)
         return Audience(rows)
 
@@ -457,8 +458,8 @@ class WebhookDestination(Destination):
         fresh = SinkFaults(**scenario.faults)
         for f in dataclasses.fields(SinkFaults):
             setattr(self.sink.faults, f.name, getattr(fresh, f.name))
-        if scenario.rejects:
-            self.sink.faults.reject_keys = set(self._rejects)
+        # the receiver refuses the refused records in every scenario, as an ESP does
+        self.sink.faults.reject_keys = set(self._rejects)
 
     _rejects: set[str] = set()
 
