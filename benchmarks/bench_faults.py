@@ -1,6 +1,6 @@
 """The fault soak: the fault suite (``tests/activations/faults/harness.py``) at
 scale and randomized. For each destination (Braze, Klaviyo, Mailchimp,
-SendGrid, Customer.io, the signed webhook) one audience of ``--records``
+SendGrid, Customer.io, Infobip, Twilio, the signed webhook) one audience of ``--records``
 people is synced through ``--rounds`` rounds of every fault that destination
 can meet, in a random order with random strengths (latency, 5xx rates,
 dropped connections, 429 storms, slow and failing jobs, rejections) and with
@@ -38,7 +38,7 @@ from tests.activations.faults.harness import (  # noqa: E402
 #: batch size per destination: the provider's own limit, or smaller so that an
 #: async import still goes in several jobs and a kill lands between them
 BATCH = {"braze": 75, "klaviyo": 1000, "mailchimp": 500, "sendgrid": 1000,
-         "customerio": 1000, "webhook": 500}
+         "customerio": 1000, "infobip": 1000, "twilio": 1000, "webhook": 500}
 
 
 def randomized(sc: Scenario, rng: random.Random) -> Scenario:

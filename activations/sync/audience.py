@@ -2,7 +2,8 @@
 with the columns the declaration names, and its snapshot: one row per audience
 record with its identity key, normalised email, the hash of its mapped fields
 and why it may not be sent (consent, the contact policy, a missing or
-duplicate identity, an invalid email), in a temporary table.
+duplicate identity, an invalid email or, for SMS, phone number), in a
+temporary table.
 
 Channels (``registry.entry(provider).channel``): for an SMS provider the
 snapshot's address column (``email``, as in the state tables) holds the

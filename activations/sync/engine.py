@@ -295,8 +295,8 @@ def run(
                         close = getattr(prov, "close", None)
                         if callable(close):
                             close()
-                # after delivery: removing the old membership of a person whose email
-                # became invalid clears their rejects; the invalid email stays recorded
+                # after delivery: removing the old membership of a person whose address
+                # became invalid clears their rejects; the invalid address stays recorded
                 _record_invalid(db, spec, run_id, p)
                 if spec.mode == "events":
                     _forget_departed(db, spec, p)

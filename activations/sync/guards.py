@@ -3,7 +3,9 @@ engine applies them and Dagster reports them (the blocking ``guards`` check on
 the plan asset, the ``rejects`` check on the delivery asset), so both say the
 same thing about the same numbers.
 
-- ``consent``: always passes; says how many records consent and identity let through;
+- ``consent``: always passes; says how many records consent and identity let
+  through, and how many addresses are invalid (emails, or phone numbers for an
+  SMS sync);
 - ``removal_cap`` (mirror): a run may remove at most ``max_removal_share`` of
   the members this sync confirmed;
 - ``empty_audience`` (mirror): an empty audience may not empty a destination
@@ -42,14 +44,21 @@ class PlanCounts(Protocol):
     members: int
 
 
-def plan_guards(mode: str, guards: Guards, p: PlanCounts) -> list[GuardVerdict]:
-    """The verdicts on a plan of a sync in ``mode`` with ``guards``."""
+#: what an invalid address is, per channel (``registry`` ``channel``)
+INVALID_ADDRESSES = {"email": "invalid emails", "sms": "invalid phone numbers"}
+
+
+def plan_guards(
+    mode: str, guards: Guards, p: PlanCounts, channel: str = "email"
+) -> list[GuardVerdict]:
+    """The verdicts on a plan of a sync in ``mode`` with ``guards``, reaching
+    people by ``channel`` (``email`` or ``sms``)."""
     verdicts = [
         GuardVerdict(
             "consent",
             True,
             f"{p.sendable} sendable; {p.skipped} skipped by consent or identity; "
-            f"{p.invalid} invalid emails",
+            f"{p.invalid} {INVALID_ADDRESSES[channel]}",
         )
     ]
     if mode == "mirror":

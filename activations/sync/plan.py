@@ -111,7 +111,7 @@ def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
     state, members, rejects = _state_relations(spec, db, result.previous)
     _plan_table(spec, db, result, fields, state, members, rejects)
     _count(spec, db, result, state, members)
-    result.guards = plan_guards(spec.mode, spec.guards, result)
+    result.guards = plan_guards(spec.mode, spec.guards, result, channel_of(spec))
     if spec.coupons is not None:
         result.coupons_needed = coupon_codes.needed(db, spec.coupons, result.snapshot)
         result.coupons_available = coupon_codes.available(db, spec.coupons)

@@ -4,9 +4,20 @@ rerun to completion and checked.
 
 Each destination runs a chain of scenarios on one warehouse and one
 destination, one fault each: a scenario changes the audience (a tenth leave,
-some come back later, a tenth join, a fifth get new data, and for an ESP two
-members unsubscribe in the ESP itself while the warehouse still calls them
-sendable), then syncs until a run succeeds, under its fault all along. Then:
+some come back later, a tenth join, a fifth get new data, and for an email
+ESP two members unsubscribe in the ESP itself while the warehouse still calls
+them sendable), then syncs until a run succeeds, under its fault all along.
+
+The SMS providers (Infobip, Twilio) sync the same audience by phone: the
+table gets ``phone_e164`` (a unique E.164 number per person) and the channel
+decision ``channel`` (``sms`` for the sendable rows, ``email`` for the others,
+whose ``is_sendable`` says yes: an SMS sync must go by the channel, not by the
+email decision), and members are read by their id (the person key). Their
+refused records are the ones only the provider refuses: for Infobip a number
+another person of the account already holds, for Twilio a message over
+Segment's 32 KB. SMS consent is decided in the warehouse, so there is no
+unsubscribe in the provider and the re-subscribed check does not apply (the
+output says ``n/a``). Then:
 
 - **lost**: sendable records (less the rejects, which must be listed in
   ``sync_rejects`` with the provider's reason) that the destination does not
@@ -20,7 +31,7 @@ sendable), then syncs until a run succeeds, under its fault all along. Then:
   webhook's sink logs each record with its hash). A write during the run of a
   committed record with that same content is a confirmed record sent again;
 - **re-subscribed**: a member who unsubscribed in the ESP and is no longer
-  suppressed there after the sync;
+  suppressed there after the sync (email ESPs only: ``n/a`` for SMS);
 - **early**: a request that came before the ``Retry-After`` or rate-limit
   reset a 429 announced (the sandbox's and the sink's pacing watch).
 
@@ -46,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 
 from activations.providers.registry import make_provider
 from activations.sandbox.env import credentials
@@ -59,16 +71,19 @@ from activations.sync.interrupt import stop_on_signals
 from activations.sync.specs import SyncSpec
 
 ESPS = ("braze", "klaviyo", "mailchimp", "sendgrid", "customerio")
-# The SMS providers (registry SMS_PROVIDERS: infobip, twilio) join once the engine
-# fills Record.phone from the audience's phone_e164: the audience table then needs
-# that column, holds() reads members by id (their email may be null), and the
-# ESP-side unsubscribe step does not apply (SMS consent is the warehouse's). Until
-# then test_sms_delivery_faults.py runs the same faults through the delivery framework.
-DESTINATIONS = (*ESPS, "webhook")
+SMS = ("infobip", "twilio")  # the registry's SMS_PROVIDERS: synced by phone_e164
+DESTINATIONS = (*ESPS, *SMS, "webhook")
 TARGET = {"customerio": "7", "webhook": "/hooks/faults"}  # else "fault_audience"
 KEY_ENV = "FAULT_SUITE_KEY"
 SINK_SECRET = "whsec-fault-suite-5e1d"
 BAD_DOMAIN = "shop.c0m"  # passes the planner's email check; every ESP refuses it
+#: the number of a person of the Infobip account outside the sync: a refused SMS
+#: record (the BAD_DOMAIN rows) gets it, which only Infobip can refuse (its numbers
+#: are unique to one person); no person's own number (``phone_of``) is this one
+TAKEN_PHONE = "+4915999999999"
+#: Segment refuses a message over 32 KB (the whole batch, so the sync rejects it
+#: alone): a refused Twilio record gets a first name this long
+OVERSIZE = 33 * 1024
 #: a fast retry policy: the suite measures correctness, not patience
 POLICY = RetryPolicy(attempts=8, initial=0.01, max_wait=0.05, jitter=0.01, max_retry_after=30)
 MAX_RUNS = 12  # runs per phase before a scenario counts as not completing
@@ -141,10 +156,16 @@ class Result:
         return not (self.problems or self.lost or self.extra or self.resent
                     or self.resubscribed or self.early)
 
+    @property
+    def resubscribe_checked(self) -> bool:
+        """False for SMS: consent is the warehouse's, nobody unsubscribes in the provider."""
+        return self.scenario.destination not in SMS
+
     def line(self) -> str:
+        resubscribed = self.resubscribed if self.resubscribe_checked else "n/a"
         return (f"{self.scenario.label:<26} records {self.records:>6}  runs {self.runs:>2}  "
                 f"kills {self.kills}  lost {self.lost}  resent {self.resent}  "
-                f"re-subscribed {self.resubscribed}  early {self.early}  "
+                f"re-subscribed {resubscribed}  early {self.early}  "
                 f"rejects {self.rejected}  {self.seconds:.1f}s" + (f"  PROBLEMS: {self.problems}"
                                                if self.problems else ""))
 
@@ -181,15 +202,23 @@ class Totals:
             self.failed.append(r.line())
 
     def line(self) -> str:
+        unchecked = [d for d in self.per_destination if d in SMS]
+        na = (f" (n/a for {', '.join(unchecked)}: SMS consent is the warehouse's, "
+              "no unsubscribe in the provider)") if unchecked else ""
         return (f"fault suite: {self.scenarios} scenarios, {self.records} records "
                 f"({self.checks} checked after their scenario), "
-                f"lost {self.lost}, resent {self.resent}, re-subscribed {self.resubscribed}, "
+                f"lost {self.lost}, resent {self.resent}, re-subscribed {self.resubscribed}{na}, "
                 f"early requests {self.early} ({self.runs} runs, {self.kills} killed)")
 
 
 # -- the audience ---------------------------------------------------------------------
 def _key(i: int) -> str:
     return f"f{i:06d}"
+
+
+def phone_of(key: str) -> str:
+    """Person ``key``'s own E.164 number (German mobile range), unique per key."""
+    return f"+4915{int(key[1:]):09d}"
 
 
 @dataclass
@@ -208,7 +237,8 @@ class Audience:
     def step(self, n: int, number: int, *, rejects: bool, churn: float = 0.2) -> Audience:
         """The audience a scenario syncs: a tenth leave (some come back later), a
         fifth (``churn``) get new data, a tenth join; ``rejects`` adds records the destination
-        refuses (they stay, refused, in later steps)."""
+        refuses (they stay, refused, in later steps: their keys are clear of the
+        next steps' joiners, which once took them over with valid addresses)."""
         rng = random.Random(number)
         rows = {}
         for key, (email, version, sendable) in self.rows.items():
@@ -222,24 +252,42 @@ class Audience:
         for key, (email, version, sendable) in self.rows.items():  # some of those who left
             if key not in rows and rng.random() < 0.3:
                 rows[key] = (email, version, sendable)
-        if rejects:
-            for i in range(base + n, base + n + max(2, n // 40)):
+        if rejects:  # between this step's joiners and the next step's (base + n...)
+            for i in range(base + n // 2, base + n // 2 + max(2, n // 40)):
                 rows[_key(i)] = (f"{_key(i)}@{BAD_DOMAIN}", 1, True)
         return Audience(rows)
 
     def sendable(self) -> dict[str, tuple[str, int]]:
         return {k: (e, v) for k, (e, v, s) in self.rows.items() if s}
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, channel: str = "email",
+              refuse: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        """The audience table. For ``channel`` ``sms`` it also has ``phone_e164`` and
+        the channel decision (``sms`` for the sendable rows; the others are for
+        email, ``is_sendable`` true: an SMS sync must not go by it), and ``refuse``
+        turns each refused row (its email at BAD_DOMAIN) into one the provider refuses."""
+        rows = [{"person_id": k, "email": e, "first_name": f"N{k[-3:]}", "version": v,
+                 "is_sendable": s} for k, (e, v, s) in sorted(self.rows.items())]
+        if channel == "sms":
+            for row in rows:
+                sendable = row["is_sendable"]
+                row.update(phone_e164=phone_of(row["person_id"]),
+                           channel="sms" if sendable else "email", is_sendable=not sendable)
+        if refuse is not None:
+            rows = [refuse(r) if BAD_DOMAIN in r["email"] else r for r in rows]
+        extra = " phone_e164 varchar, channel varchar," if channel == "sms" else ""
+        names = ["person_id", "email", "first_name", "version", "is_sendable"] + (
+            ["phone_e164", "channel"] if channel == "sms" else [])
         con = duckdb.connect(str(path))
         try:
             con.execute("create schema if not exists demo")
             con.execute("create or replace table demo.fault_audience (person_id varchar, "
-                        "email varchar, first_name varchar, version integer, "
+                        f"email varchar, first_name varchar, version integer,{extra} "
                         "is_sendable boolean)")
             con.executemany(
-                "insert into demo.fault_audience values (?, ?, ?, ?, ?)",
-                [(k, e, f"N{k[-3:]}", v, s) for k, (e, v, s) in sorted(self.rows.items())])
+                f"insert into demo.fault_audience ({', '.join(names)}) "
+                f"values ({', '.join('?' for _ in names)})",
+                [[r[n] for n in names] for r in rows])
         finally:
             con.close()
 
@@ -254,6 +302,13 @@ class Destination:
     """What the checks read from one destination; one subclass per kind."""
 
     name: str
+    channel = "email"  # what the audience table is built for (``Audience.write``)
+    unsubscribes = False  # people unsubscribe in the destination itself (an email ESP)
+
+    def refuse(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A refused audience row as this destination refuses it (an email ESP: as it
+        is, its email at BAD_DOMAIN)."""
+        return row
 
     def spec_credentials(self) -> dict[str, Any]: ...
     def env(self) -> dict[str, str]: ...
@@ -268,6 +323,8 @@ class Destination:
 
 
 class EspDestination(Destination):
+    unsubscribes = True
+
     def __init__(self, sandbox: SandboxServer, name: str) -> None:
         self.sandbox, self.name = sandbox, name
 
@@ -345,6 +402,45 @@ class EspDestination(Destination):
         return int(self.sandbox.pacing().get(self.name, {}).get("early", 0))
 
 
+class SmsDestination(EspDestination):
+    """Infobip (a tag) or Twilio Engage (a boolean trait): members are people
+    shown by id (the person key) and phone; no unsubscribe in the provider."""
+
+    channel = "sms"
+    unsubscribes = False
+
+    def reset(self) -> None:
+        super().reset()
+        if self.name == "infobip":  # a person outside the sync holds TAKEN_PHONE
+            url, key = credentials(self.name, self.sandbox.base_url)
+            person = {"externalId": "someone-else",
+                      "contactInformation": {"phone": [{"number": TAKEN_PHONE[1:]}]}}
+            response = httpx.post(f"{url}/people/2/persons/batch", json={"people": [person]},
+                                  headers={"authorization": f"App {key}"}, timeout=10)
+            response.raise_for_status()
+            assert response.json()["errorCount"] == 0, response.text
+
+    def refuse(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.name == "infobip":
+            return {**row, "phone_e164": TAKEN_PHONE}
+        return {**row, "first_name": "N" + "x" * OVERSIZE}
+
+    def holds(self) -> dict[str, str]:
+        found = self._list() or {}
+        out = {}
+        for m in found.get("members", []):
+            version = (m.get("attributes") or {}).get("version")
+            out[str(m["id"])] = str(int(float(version))) if version is not None else "?"
+        return out
+
+    def unsubscribe(self, emails: list[str]) -> None:
+        raise AssertionError("SMS consent is the warehouse's: nobody unsubscribes in "
+                             f"{self.name}")
+
+    def suppressed(self) -> set[str]:
+        return set()
+
+
 class WebhookDestination(Destination):
     name = "webhook"
 
@@ -362,8 +458,8 @@ class WebhookDestination(Destination):
         fresh = SinkFaults(**scenario.faults)
         for f in dataclasses.fields(SinkFaults):
             setattr(self.sink.faults, f.name, getattr(fresh, f.name))
-        if scenario.rejects:
-            self.sink.faults.reject_keys = set(self._rejects)
+        # the receiver refuses the refused records in every scenario, as an ESP does
+        self.sink.faults.reject_keys = set(self._rejects)
 
     _rejects: set[str] = set()
 
@@ -548,7 +644,7 @@ class Chain:
         refused = {k for k, (e, _, _) in self.audience.rows.items() if BAD_DOMAIN in e}
         if isinstance(dest, WebhookDestination):
             dest._rejects = refused
-        if isinstance(dest, EspDestination) and self.number > 1:
+        if dest.unsubscribes and self.number > 1:
             # members unsubscribe in the ESP; the warehouse has not heard yet, and
             # their data changes, so the sync writes to them again
             members = dest.holds()
@@ -563,7 +659,7 @@ class Chain:
             missing = set(emails) - dest.suppressed()
             if missing:
                 result.problems.append(f"the ESP did not take the unsubscribe of {missing}")
-        self.audience.write(wh)
+        self.audience.write(wh, dest.channel, dest.refuse)
         dest.arm(sc)
         try:
             for attempt in range(MAX_RUNS):
@@ -643,7 +739,7 @@ def destination(name: str, sandbox: SandboxServer | None, workdir: Path
             yield WebhookDestination(sink)
     else:
         assert sandbox is not None
-        dest = EspDestination(sandbox, name)
+        dest = (SmsDestination if name in SMS else EspDestination)(sandbox, name)
         dest.reset()
         try:
             yield dest

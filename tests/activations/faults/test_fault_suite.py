@@ -1,9 +1,11 @@
 """The fault suite, small and fast: for every destination (Braze, Klaviyo,
-Mailchimp, SendGrid, Customer.io and the signed webhook) every fault it can
+Mailchimp, SendGrid, Customer.io, the SMS providers Infobip and Twilio, and
+the signed webhook) every fault it can
 inject (latency, 5xx, dropped connections, 429 storms in the provider's own
 shape, slow and failing async jobs, per-record rejections) and the sync process
 killed with SIGKILL and SIGTERM at a random point, each rerun to completion;
-then zero lost, zero confirmed records resent, zero re-subscribed, and no
+then zero lost, zero confirmed records resent, zero re-subscribed (email
+ESPs; SMS consent is the warehouse's), and no
 request before an announced wait (``harness.py`` says how each is measured).
 The totals are printed at the end of the session; ``make bench`` runs the
 randomized soak (``benchmarks/bench_faults.py``)."""

@@ -282,3 +282,20 @@ def test_quiet_hours_are_checked_again_when_the_sync_sends(db, tmp_path, monkeyp
     assert reasons == {"s1": audience.QUIET_AT_SEND, "s9": None}
     monkeypatch.setattr(audience, "sending_now", lambda: datetime(2026, 6, 30, 7, 30))
     assert sendable(db, sms_spec(tmp_path)) == {"s1": None, "s9": None}  # 09:30 and 08:30
+
+
+def test_the_consent_guard_counts_invalid_addresses_of_the_syncs_channel(db, tmp_path) -> None:
+    """The plan's consent line (CLI plan, Dagster's guards check) once said "invalid
+    emails" for an SMS sync too: it names what the channel's address is."""
+    channel_audience(db, ROWS)
+    sms_policy(db, POLICY)
+    messages = {}
+    for name, spec in (("sms", sms_spec(tmp_path)), ("email", email_spec(tmp_path))):
+        p = make_plan(spec, Db.wrap(db))
+        try:
+            messages[name] = next(g.message for g in p.guards if g.name == "consent")
+        finally:
+            drop(Db.wrap(db), p)
+    assert messages["sms"].endswith("; 1 invalid phone numbers")  # s3: "0170 1234567"
+    assert "email" not in messages["sms"]
+    assert messages["email"].endswith("; 0 invalid emails")
