@@ -291,8 +291,10 @@ def run_dbt(
         # a clear message for a locked file, before dbt prints its own stack trace
         connect_duckdb(environment["DUCKDB_PATH"]).close()
     with _environ(environment):
-        if command.split()[0] in NORMALISING_COMMANDS:
-            # phone numbers to E.164 first (SQL cannot call libphonenumber)
+        if command.split()[0] in NORMALISING_COMMANDS and "spark" not in target_name:
+            # phone numbers to E.164 first (SQL cannot call libphonenumber); on
+            # Spark raw.phone_numbers comes with the raw tables, normalised on
+            # the DuckDB landing before it is written out (spark.build_from_duckdb)
             prepare_raw(environment["DUCKDB_PATH"] if on_duckdb else None)
         try:
             outcome = dbtRunner().invoke(args)

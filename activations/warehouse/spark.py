@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from activations.errors import UserError
-from activations.warehouse.raw_schema import RAW_SCHEMA, RAW_TABLES
+from activations.warehouse.raw_schema import NORMALISED_TABLES, RAW_SCHEMA, RAW_TABLES
 
 #: the JVM flags that roughly halve a local session's start-up (C1 only, serial GC; C1
 #: alone fills its default 48 MB code cache with Spark's generated code: give it room)
@@ -110,6 +110,9 @@ def load_raw_from_duckdb(
     limit n``) to load a slice. Returns the rows per table."""
     import duckdb
 
+    from activations.warehouse.dbt import prepare_raw
+
+    prepare_raw(duckdb_path)  # raw.phone_numbers (E.164) first: it goes to parquet too
     out = Path(parquet_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
@@ -117,7 +120,8 @@ def load_raw_from_duckdb(
     con = duckdb.connect(str(duckdb_path), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")
-        for table, columns in RAW_TABLES.items():
+        # the loaders' tables and the build's own (raw.phone_numbers, E.164)
+        for table, columns in {**RAW_TABLES, **NORMALISED_TABLES}.items():
             select = ", ".join(
                 f'cast("{name}" as timestamptz) as "{name}"' if sql_type == "timestamp"
                 else f'"{name}"'

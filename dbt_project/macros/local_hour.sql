@@ -11,6 +11,12 @@
     cast(extract(hour from ({{ utc_timestamp }} at time zone 'UTC') at time zone {{ time_zone }}) as integer)
 {%- endmacro %}
 
+{#- Spark has no `at time zone`: from_utc_timestamp reads a naive UTC
+    timestamp and gives the wall clock of the zone. -#}
+{% macro spark__local_hour(utc_timestamp, time_zone) -%}
+    cast(hour(from_utc_timestamp({{ utc_timestamp }}, {{ time_zone }})) as integer)
+{%- endmacro %}
+
 {# Whether an hour (0-23) falls inside the SMS quiet hours of var
    sms_quiet_hours {start, end}: [start, end) on the local clock, across
    midnight when start > end (21 -> 8: 21:00 to 07:59); start = end: none. #}
