@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -245,9 +246,16 @@ def demo_command(
         # the coupon ledger the syncs just started is read by a staging view
         # the coupon ledger the syncs just started and the SMS syncs' sends are read by
         # staging views that find the engine's tables only once a sync ran
+        # a shop that ends now is measured as of after the syncs (minutes later, no
+        # orders in between), so the SMS the fallback just sent count as reached; a
+        # shop that ended in the past (--end) keeps its as_of, and what the syncs
+        # send today falls after it
+        # (the next whole second: as_of is kept to the second, the sends are not)
+        after_syncs = clock.utc_now().replace(microsecond=0) + timedelta(seconds=1)
+        measured = dbt_vars if end else clock.with_as_of({"as_of": after_syncs})
         dbt.build(select=["stg_activations__coupon_assignments", "stg_activations__sms_sends",
                           "path:models/marts/metrics"],
-                  vars=dbt_vars, quiet=True)
+                  vars=measured, quiet=True)
     page = render_dashboard(warehouse, DASHBOARD)
 
     console.rule("[bold]5/5 what is where")
