@@ -12,20 +12,10 @@
 {%- set runs_source = source('activations', 'sync_runs') -%}
 {%- set changelog_source = source('activations', 'sync_changelog') -%}
 {%- set memberships = ref('int_audience_memberships_decided') -%}
-{%- set runs_relation = adapter.get_relation(
-    database=runs_source.database,
-    schema=runs_source.schema,
-    identifier=runs_source.identifier,
-) if execute else none -%}
-{%- set changelog_relation = adapter.get_relation(
-    database=changelog_source.database,
-    schema=changelog_source.schema,
-    identifier=changelog_source.identifier,
-) if execute else none -%}
+{%- set runs_relation = existing_relation(runs_source) -%}
+{%- set changelog_relation = existing_relation(changelog_source) -%}
 
-{%- set runs_have_audience = runs_relation is not none and 'audience' in (
-    adapter.get_columns_in_relation(runs_relation) | map(attribute='name') | map('lower') | list
-) -%}
+{%- set runs_have_audience = relation_has_column(runs_relation, 'audience') -%}
 
 {%- if runs_relation is none or changelog_relation is none %}
 

@@ -4,11 +4,7 @@
     empty, with the same columns, so `dbt build` works on a fresh warehouse
     (the next build after that first sync reads the ledger). -#}
 {%- set ledger_source = source('activations', 'coupon_assignments') -%}
-{%- set ledger_relation = adapter.get_relation(
-    database=ledger_source.database,
-    schema=ledger_source.schema,
-    identifier=ledger_source.identifier,
-) if execute else none -%}
+{%- set ledger_relation = existing_relation(ledger_source) -%}
 
 with
 
