@@ -156,6 +156,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--warehouse", type=Path, default=RESULTS / "shop.duckdb")
     parser.add_argument("--reuse", action="store_true", help="keep the raw data in --warehouse")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="stop after generating (then run with --reuse)"
+    )
     parser.add_argument("--results", type=Path, help="where logs are kept (default results/tier_m)")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "WAREHOUSE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -191,6 +194,8 @@ def main() -> None:
             ],
             env, log,
         )  # fmt: skip
+    if args.generate_only:
+        return
     step(
         "build_full",
         [activations, "build", "--full-refresh", "--vars", json.dumps({"as_of": END.strftime(TS)})],
