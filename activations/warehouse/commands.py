@@ -54,7 +54,7 @@ def build_command(
             "--hourly is a selection of its own: drop --select/--exclude, or use them alone",
             hint="activations build --hourly",
         )
-    dbt_vars = clock.with_as_of(dbt.parse_vars(vars))
+    dbt_vars = clock.with_as_of({**(dbt.HOURLY_VARS if hourly else {}), **dbt.parse_vars(vars)})
     extra = (["--selector", dbt.HOURLY_SELECTOR] if hourly else []) + (
         ["--full-refresh"] if full_refresh else []
     )

@@ -70,6 +70,10 @@ class DbtRun:
 #: audiences and every model they read); `activations build --hourly`, Dagster's
 #: hourly_build job
 HOURLY_SELECTOR = "hourly"
+#: the vars of an hourly build: the data tests of the large event tables check
+#: the rows loaded in the last day, not their whole history (the daily build
+#: does; dbt_project/macros/recent_rows.sql)
+HOURLY_VARS: dict[str, int] = {"tests_recent_hours": 24}
 
 
 def dbt_env(

@@ -31,7 +31,7 @@ from dagster_dbt.dbt_manifest_asset_selection import DbtManifestAssetSelection
 from activations.clock import with_as_of
 from activations.errors import UserError
 from activations.paths import duckdb_path
-from activations.warehouse.dbt import HOURLY_SELECTOR, prepare_raw
+from activations.warehouse.dbt import HOURLY_SELECTOR, HOURLY_VARS, prepare_raw
 from orchestration.lib.cadence import freshness_policy, refresh_condition
 
 OWNERS = {
@@ -80,7 +80,10 @@ class ActivationsDbtProjectComponent(DbtProjectComponent):
         args = list(super().get_cli_args(context))
         config = DbtRunConfig(**(context.op_execution_context.op_config or {}))
         try:
-            dbt_vars = with_as_of({"as_of": config.as_of})
+            # the hourly job (audience_sync.build_hourly_job, tag kind=hourly)
+            # tests the event tables' last day only, as `activations build --hourly`
+            hourly = HOURLY_VARS if context.run.tags.get("kind") == "hourly" else {}
+            dbt_vars = with_as_of({**hourly, "as_of": config.as_of})
         except UserError as exc:
             raise dg.Failure(description=f"run config of dbt_build: {exc}") from None
         context.log.info(f"dbt build as of {dbt_vars['as_of']} UTC")

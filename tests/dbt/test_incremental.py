@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from activations.errors import UserError
 from activations.generator.append import append_hour
 from activations.warehouse import dbt
 from tests.conftest import AS_OF, copy_raw_to_postgres, dbt_vars, fill_raw
@@ -134,3 +135,49 @@ def test_incremental_equals_full_refresh_on_postgres(
 
     _build_and_compare(run, query, append)
     _assert_late_rows_arrived(query)
+
+
+def test_hourly_tests_check_the_last_day_and_a_full_build_all_history(
+    small_shop: Path, tmp_path: Path
+) -> None:
+    """The data tests of the large event tables (`where: ... __recent_since__`,
+    dbt_project/macros/recent_rows.sql): with the hourly vars they check the
+    rows loaded in the last day only; without them, every row. A duplicate
+    event id loaded a week ago fails the full build's test and not the hourly
+    one; one loaded within the day fails both."""
+    import duckdb
+
+    path = tmp_path / "warehouse.duckdb"
+    path.write_bytes(small_shop.read_bytes())
+    common = {"warehouse": path, "target_path": tmp_path / "target", "quiet": True}
+    dbt.run_dbt("run", select=["stg_app__events"], vars=dbt_vars(AS_OF), **common)
+
+    def unique_test_fails(vars: dict[str, Any]) -> bool:
+        try:
+            dbt.run_dbt("test", select=["stg_app__events,test_name:unique"], vars=vars, **common)
+        except UserError as exc:
+            assert "unique_stg_app__events_event_id" in str(exc)
+            return True
+        return False
+
+    hourly = {**dbt.HOURLY_VARS, **dbt_vars(AS_OF)}
+    assert not unique_test_fails(dbt_vars(AS_OF)) and not unique_test_fails(hourly)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "insert into staging.stg_app__events by name select * replace "
+            "(received_at - interval 7 day as received_at) from staging.stg_app__events "
+            "where received_at < ? - interval 8 day limit 1",
+            [AS_OF],
+        )
+    assert unique_test_fails(dbt_vars(AS_OF))  # all history: the week-old duplicate
+    assert not unique_test_fails(hourly)  # the last day only
+    with duckdb.connect(str(path)) as con:
+        for _ in range(2):  # one call loaded twice within the day
+            con.execute(
+                "insert into staging.stg_app__events by name select * replace "
+                "(cast(? as timestamp) - interval 1 hour as received_at) "
+                "from staging.stg_app__events where event_id = "
+                "(select min(event_id) from staging.stg_app__events)",
+                [AS_OF],
+            )
+    assert unique_test_fails(hourly)
