@@ -69,6 +69,15 @@ def cadence_of(node: Mapping[str, Any], group: str | None) -> str:
     return str(node_meta(node).get("cadence") or GROUP_CADENCE.get(group or "", "daily"))
 
 
+def run_vars(config: DbtRunConfig, run_tags: Mapping[str, str]) -> dict[str, Any]:
+    """The dbt vars of one run: its as_of (now, UTC, unless configured) and, in
+    the hourly job (audience_sync.build_hourly_job, tag kind=hourly), the
+    hourly vars of `activations build --hourly` (data tests of the event tables
+    check the last day's loads)."""
+    hourly = HOURLY_VARS if run_tags.get("kind") == "hourly" else {}
+    return with_as_of({**hourly, "as_of": config.as_of})
+
+
 class ActivationsDbtProjectComponent(DbtProjectComponent):
     """``DbtProjectComponent`` plus the project's asset policy."""
 
@@ -80,10 +89,7 @@ class ActivationsDbtProjectComponent(DbtProjectComponent):
         args = list(super().get_cli_args(context))
         config = DbtRunConfig(**(context.op_execution_context.op_config or {}))
         try:
-            # the hourly job (audience_sync.build_hourly_job, tag kind=hourly)
-            # tests the event tables' last day only, as `activations build --hourly`
-            hourly = HOURLY_VARS if context.run.tags.get("kind") == "hourly" else {}
-            dbt_vars = with_as_of({**hourly, "as_of": config.as_of})
+            dbt_vars = run_vars(config, context.run.tags)
         except UserError as exc:
             raise dg.Failure(description=f"run config of dbt_build: {exc}") from None
         context.log.info(f"dbt build as of {dbt_vars['as_of']} UTC")

@@ -16,12 +16,14 @@ import pytest
 from activations.errors import UserError
 from activations.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from activations.sync.specs import SyncSpec, load_syncs
+from activations.warehouse.dbt import HOURLY_VARS
 from orchestration.components.audience_sync import (
     campaign_job_name,
     sync_condition,
     sync_key,
     sync_plan_key,
 )
+from orchestration.components.dbt_project import DbtRunConfig, run_vars
 from orchestration.defs.ingest.assets import RAW_KEYS
 from orchestration.defs.ingest.phones import PHONE_KEY
 
@@ -161,6 +163,12 @@ def test_the_hourly_job_is_the_hourly_selector_then_the_hourly_syncs(
     groups = {asset_graph.get(key).group_name for key in selected}
     assert not groups & {"metrics", "raw", "seeds"}
     assert dg.AssetKey(["audiences", "dormant_customers"]) not in selected
+    # and its dbt step runs with the hourly vars, as `activations build --hourly`
+    tags = job.tags
+    hourly_vars = run_vars(DbtRunConfig(as_of="2026-06-30 12:00:00"), tags)
+    assert hourly_vars == {**HOURLY_VARS, "as_of": "2026-06-30 12:00:00"}
+    daily_vars = run_vars(DbtRunConfig(as_of="2026-06-30 12:00:00"), {})
+    assert daily_vars == {"as_of": "2026-06-30 12:00:00"}
 
 
 def test_sync_assets_follow_the_declared_schedule(asset_graph) -> None:
