@@ -248,7 +248,7 @@ def run(
         report.duration_s = time.perf_counter() - clock
         return report
 
-    check_audience(spec, db)  # a missing audience or column fails before any write
+    columns = check_audience(spec, db)  # a missing audience or column fails before any write
     settings = spec.provider_settings(env)  # so does a missing secret
     ensure_schema(db)
     run_id = uuid.uuid4().hex
@@ -273,7 +273,7 @@ def run(
             ):
                 report.notes.append(_retired_note(spec, other))
             settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
-            p = make_plan(spec, db)
+            p = make_plan(spec, db, columns=columns)  # the audience was checked above
             if spec.coupons is not None and p.coupons_needed and not _stops(p, force):
                 p = _assign_coupons(db, spec, run_id, p, report)
             _from_plan(report, p)

@@ -97,12 +97,16 @@ class SyncPlan:
         }
 
 
-def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
+def plan(
+    spec: SyncSpec, conn: Any, *, samples: int = 3, columns: list[str] | None = None
+) -> SyncPlan:
     """Compute the plan of ``spec`` against the warehouse; creates temporary
-    tables only (nothing persistent), so it is safe on a read-only connection."""
+    tables only (nothing persistent), so it is safe on a read-only connection.
+    ``columns``: the audience's, from a ``check_audience`` the caller just made."""
     started = time.perf_counter()
     db = Db.wrap(conn)
-    columns = check_audience(spec, db)
+    if columns is None:
+        columns = check_audience(spec, db)
     result = SyncPlan(spec=spec, columns=list(spec.fields))
     suffix = uuid.uuid4().hex[:10]
     result.snapshot, result.table = f"_act_snap_{suffix}", f"_act_plan_{suffix}"
