@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,7 @@ from activations.sync.guards import (
     rejects_message,
     rejects_over,
 )
+from activations.sync.handoffs import quick_handoffs
 from activations.sync.interrupt import Interrupted, Stop
 from activations.sync.plan import SyncPlan, drop, iter_records
 from activations.sync.plan import plan as make_plan
@@ -465,7 +467,10 @@ def _deliver(
     attempted: set[str] = set()  # keys a request carried (their outcome may be unknown)
     # commits run on their own connection while the next batches go out, the
     # batches queued meanwhile in one transaction (group commit)
-    with Committer(db, max_group=COMMIT_LAG + limits.concurrency) as committer:
+    with (
+        quick_handoffs(),
+        Committer(db, max_group=COMMIT_LAG + limits.concurrency) as committer,
+    ):
         for operation, actions, call, removal in steps:
             if stop is not None and stop.is_set():
                 break
@@ -484,12 +489,9 @@ def _deliver(
                 keys = {r.key for r in batch}
                 if not result.batch.oversize:
                     report.sent += len(batch)
-                report.confirmed += sum(
-                    1 for o in result.outcomes if o.status == "confirmed" and o.key in keys
-                )
-                report.rejected += sum(
-                    1 for o in result.outcomes if o.status == "rejected" and o.key in keys
-                )
+                answered = Counter(o.status for o in result.outcomes if o.key in keys)
+                report.confirmed += answered["confirmed"]
+                report.rejected += answered["rejected"]
                 report.unconfirmed += len(result.missing)
                 committer.submit(
                     PendingCommit(

@@ -143,13 +143,14 @@ class WebhookProvider:
             return [Outcome(key=r.key, status="confirmed") for r in batch]
         if not isinstance(results, list):
             raise PermanentError("webhook answered `results` that is not a list")
+        # positional (key, status, destination_id, reason, retryable): one per record
         return [
             Outcome(
-                key=str(item.get("key")),
-                status="confirmed" if item.get("status") == "confirmed" else "rejected",
-                destination_id=item.get("id"),
-                reason=item.get("reason"),
-                retryable=bool(item.get("retryable", True)),
+                str(item.get("key")),
+                "confirmed" if item.get("status") == "confirmed" else "rejected",
+                item.get("id"),
+                item.get("reason"),
+                bool(item.get("retryable", True)),
             )
             for item in results
             if isinstance(item, dict)
