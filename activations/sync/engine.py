@@ -289,9 +289,7 @@ def run(
             else:
                 prov = provider or make_provider(spec.provider, settings)
                 try:
-                    _deliver(
-                        db, spec, run_id, p, prov, settings, report, progress, policy, stop
-                    )
+                    _deliver(db, spec, run_id, p, prov, settings, report, progress, policy, stop)
                 finally:
                     if provider is None:
                         close = getattr(prov, "close", None)
