@@ -191,10 +191,12 @@ def _channel_case(db: Db, lowered: set[str], channel: str) -> str:
     )
 
 
-def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
+def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> tuple[int, bool]:
     """Create temporary table ``table`` (record_key, email, record_hash, reason,
-    f_0..f_n: the mapped fields in declaration order); the number of fields.
-    For an SMS sync the ``email`` column holds the E.164 phone (the address)."""
+    f_0..f_n: the mapped fields in declaration order); the number of fields, and
+    whether every record key is held by one row only (then a join on the key
+    cannot repeat a row). For an SMS sync the ``email`` column holds the E.164
+    phone (the address)."""
     lowered = {c.lower() for c in columns}
     channel = channel_of(spec)
     email_col = "a.email" if "email" in lowered else "cast(null as varchar)"
@@ -245,36 +247,51 @@ def snapshot(spec: SyncSpec, db: Db, columns: list[str], table: str) -> int:
     fcols = (", " + fcols) if fcols else ""
     outer = "".join(f", f_{i}" for i in range(len(mapped)))
     outer += "".join(f", {c}" for c in SNAPSHOT_COLUMNS) if coupons else ""
-    db.execute(
-        f"""create temp table {table} as
-        select
-            record_key, email, record_hash, reason{outer}
-        from (
+
+    def create(dup: str) -> None:
+        db.execute(
+            f"""create temp table {table} as
             select
-                k.*,
-                case
-                    when k.base_reason is not null then k.base_reason
-                    when k.dup > 1 then 'duplicate identity'
-                    else null
-                end as reason
+                record_key, email, record_hash, reason{outer}
             from (
                 select
-                    {key} as record_key,
-                    {address} as email,
-                    {record_hash} as record_hash,
+                    k.*,
                     case
-                        when a.{quote(spec.identity)} is null then 'missing identity'
-                        {policy_case}
-                        {address_check}
+                        when k.base_reason is not null then k.base_reason
+                        when k.dup > 1 then 'duplicate identity'
                         else null
-                    end as base_reason,
-                    row_number() over (partition by {key} order by {record_hash}) as dup
-                    {fcols}
-                    {coupons.extra if coupons else ""}
-                from {spec.audience_schema}.{quote(spec.audience_table)} as a
-                {policy_join}
-                {coupons.join if coupons else ""}
-            ) as k
-        ) as s"""
+                    end as reason
+                from (
+                    select
+                        {key} as record_key,
+                        {address} as email,
+                        {record_hash} as record_hash,
+                        case
+                            when a.{quote(spec.identity)} is null then 'missing identity'
+                            {policy_case}
+                            {address_check}
+                            else null
+                        end as base_reason,
+                        {dup} as dup
+                        {fcols}
+                        {coupons.extra if coupons else ""}
+                    from {spec.audience_schema}.{quote(spec.audience_table)} as a
+                    {policy_join}
+                    {coupons.join if coupons else ""}
+                ) as k
+            ) as s"""
+        )
+
+    # a key held by several rows keeps the one with the lowest hash; the others are
+    # 'duplicate identity'. Audiences have one row per person (their contract), so the
+    # snapshot is built without that window (a sort of the whole audience) and built
+    # again with it only when a key does repeat
+    create("1")
+    unique = not db.scalar(
+        f"select count(*) from (select record_key from {table} "
+        "group by record_key having count(*) > 1) as d"
     )
-    return len(mapped)
+    if not unique:
+        db.execute(f"drop table {table}")
+        create(f"row_number() over (partition by {key} order by {record_hash})")
+    return len(mapped), unique

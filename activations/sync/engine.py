@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,7 @@ from activations.sync.guards import (
     rejects_message,
     rejects_over,
 )
+from activations.sync.handoffs import quick_handoffs
 from activations.sync.interrupt import Interrupted, Stop
 from activations.sync.plan import SyncPlan, drop, iter_records
 from activations.sync.plan import plan as make_plan
@@ -248,7 +250,7 @@ def run(
         report.duration_s = time.perf_counter() - clock
         return report
 
-    check_audience(spec, db)  # a missing audience or column fails before any write
+    columns = check_audience(spec, db)  # a missing audience or column fails before any write
     settings = spec.provider_settings(env)  # so does a missing secret
     ensure_schema(db)
     run_id = uuid.uuid4().hex
@@ -273,7 +275,7 @@ def run(
             ):
                 report.notes.append(_retired_note(spec, other))
             settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
-            p = make_plan(spec, db)
+            p = make_plan(spec, db, columns=columns)  # the audience was checked above
             if spec.coupons is not None and p.coupons_needed and not _stops(p, force):
                 p = _assign_coupons(db, spec, run_id, p, report)
             _from_plan(report, p)
@@ -287,9 +289,7 @@ def run(
             else:
                 prov = provider or make_provider(spec.provider, settings)
                 try:
-                    _deliver(
-                        db, spec, run_id, p, prov, settings, report, progress, policy, stop
-                    )
+                    _deliver(db, spec, run_id, p, prov, settings, report, progress, policy, stop)
                 finally:
                     if provider is None:
                         close = getattr(prov, "close", None)
@@ -465,7 +465,10 @@ def _deliver(
     attempted: set[str] = set()  # keys a request carried (their outcome may be unknown)
     # commits run on their own connection while the next batches go out, the
     # batches queued meanwhile in one transaction (group commit)
-    with Committer(db, max_group=COMMIT_LAG + limits.concurrency) as committer:
+    with (
+        quick_handoffs(),
+        Committer(db, max_group=COMMIT_LAG + limits.concurrency) as committer,
+    ):
         for operation, actions, call, removal in steps:
             if stop is not None and stop.is_set():
                 break
@@ -484,12 +487,9 @@ def _deliver(
                 keys = {r.key for r in batch}
                 if not result.batch.oversize:
                     report.sent += len(batch)
-                report.confirmed += sum(
-                    1 for o in result.outcomes if o.status == "confirmed" and o.key in keys
-                )
-                report.rejected += sum(
-                    1 for o in result.outcomes if o.status == "rejected" and o.key in keys
-                )
+                answered = Counter(o.status for o in result.outcomes if o.key in keys)
+                report.confirmed += answered["confirmed"]
+                report.rejected += answered["rejected"]
                 report.unconfirmed += len(result.missing)
                 committer.submit(
                     PendingCommit(

@@ -97,20 +97,24 @@ class SyncPlan:
         }
 
 
-def plan(spec: SyncSpec, conn: Any, *, samples: int = 3) -> SyncPlan:
+def plan(
+    spec: SyncSpec, conn: Any, *, samples: int = 3, columns: list[str] | None = None
+) -> SyncPlan:
     """Compute the plan of ``spec`` against the warehouse; creates temporary
-    tables only (nothing persistent), so it is safe on a read-only connection."""
+    tables only (nothing persistent), so it is safe on a read-only connection.
+    ``columns``: the audience's, from a ``check_audience`` the caller just made."""
     started = time.perf_counter()
     db = Db.wrap(conn)
-    columns = check_audience(spec, db)
+    if columns is None:
+        columns = check_audience(spec, db)
     result = SyncPlan(spec=spec, columns=list(spec.fields))
     suffix = uuid.uuid4().hex[:10]
     result.snapshot, result.table = f"_act_snap_{suffix}", f"_act_plan_{suffix}"
-    fields = snapshot(spec, db, columns, result.snapshot)
+    fields, unique = snapshot(spec, db, columns, result.snapshot)
     result.previous = other_targets(db, spec.name, spec.provider, spec.destination)
     state, members, rejects = _state_relations(spec, db, result.previous)
     _plan_table(spec, db, result, fields, state, members, rejects)
-    _count(spec, db, result, state, members)
+    _count(spec, db, result, state, members, unique=unique)
     result.guards = plan_guards(spec.mode, spec.guards, result, channel_of(spec))
     if spec.coupons is not None:
         result.coupons_needed = coupon_codes.needed(db, spec.coupons, result.snapshot)
@@ -135,7 +139,9 @@ def _state_relations(
     members = None
     if has_state_tables(db) and not previous:
         state = f"(select * from {STATE} where sync_name = '{sync}')"
-        if db.table_exists(SCHEMA, "sync_inflight"):
+        if db.table_exists(SCHEMA, "sync_inflight") and db.scalar(
+            f"select count(*) from {INFLIGHT} where sync_name = ?", [spec.name]
+        ):
             # a record sent before a crash but never committed (settle_inflight folds
             # these into the state before a real run; a dry run only reads them): the
             # destination may hold the sent version or none, so its hash is unknown
@@ -218,10 +224,11 @@ def _plan_table(
 
 
 def _count(
-    spec: SyncSpec, db: Db, result: SyncPlan, state: str, members: str | None
+    spec: SyncSpec, db: Db, result: SyncPlan, state: str, members: str | None, *, unique: bool
 ) -> None:
     """The plan's counts, in a few small aggregate queries; records given up on
-    leave the plan table."""
+    leave the plan table. ``unique``: the snapshot holds each key once, so the
+    members are matched to it by one join instead of two lookups each."""
     snap, todo = result.snapshot, result.table
     row = db.query(
         f"""select count(*),
@@ -245,8 +252,15 @@ def _count(
             setattr(result, action, getattr(result, action) + int(n))
     if result.gave_up:
         db.execute(f"delete from {todo} where gave_up")
-    members_row = db.query(
-        f"""select count(*),
+    if unique:
+        members_sql = f"""select count(*),
+                   sum(case when s.reason is null and s.record_hash = st.record_hash
+                       then 1 else 0 end),
+                   sum(case when s.record_key is null then 1 else 0 end)
+            from {members or state} as st
+            left join {snap} as s on s.record_key = st.record_key"""
+    else:
+        members_sql = f"""select count(*),
                    sum(case when exists (
                        select 1 from {snap} as s
                        where s.record_key = st.record_key and s.reason is null
@@ -255,7 +269,7 @@ def _count(
                        select 1 from {snap} as s where s.record_key = st.record_key)
                        then 1 else 0 end)
             from {members or state} as st"""
-    )[0]
+    members_row = db.query(members_sql)[0]
     result.members = int(members_row[0] or 0)
     result.unchanged = int(members_row[1] or 0)
     if spec.mode == "events":
@@ -290,11 +304,16 @@ def _sample(spec: SyncSpec, db: Db, result: SyncPlan, fields: int, samples: int)
 
 
 def iter_records(
-    db: Db, p: SyncPlan, actions: tuple[str, ...], *, chunk: int = 20_000
+    db: Db, p: SyncPlan, actions: tuple[str, ...], *, chunk: int = 5_000
 ) -> Iterator[tuple[str, Record]]:
     """The planned records of ``actions``, read from the plan table in chunks
     (each chunk fully fetched, so commits may run on ``db`` in between). The
-    idempotency key is computed in the same query (see ``_idempotency``)."""
+    idempotency key is computed in the same query (see ``_idempotency``).
+
+    A chunk is a range of ``seq`` (not ``seq > last ... limit``, which computes
+    the key of every later row before keeping the first ``chunk``), and small:
+    turning rows into Python objects holds the interpreter lock, which the
+    threads sending and committing batches wait for."""
     n = len(p.columns)
     fsel = "".join(f", f_{i}" for i in range(n))
     marks = ", ".join(f"'{a}'" for a in actions)
@@ -305,29 +324,27 @@ def iter_records(
     columns = p.columns
     name = p.spec.name
     sms = channel_of(p.spec) == "sms"  # the address column holds the E.164 phone
-    last = 0
-    while True:
+    first, last = db.query(f"select min(seq), max(seq) from {p.table} where action in ({marks})")[0]
+    if first is None:
+        return
+    low = int(first) - 1
+    while low < last:
         rows = db.query(
             f"select seq, record_key, email, record_hash, destination_id, action, {idem}{fsel} "
-            f"from {p.table} where seq > ? and action in ({marks}) order by seq limit {chunk}",
-            [name, last],
+            f"from {p.table} where seq > ? and seq <= ? and action in ({marks}) order by seq",
+            [name, low, low + chunk],
         )
-        if not rows:
-            return
-        for row in rows:
-            yield (
-                row[5],
-                Record(
-                    key=row[1],
-                    email=None if sms else row[2],
-                    phone=row[2] if sms else None,
-                    fields=dict(zip(columns, row[7:], strict=True)),
-                    hash=row[3] or "",
-                    destination_id=row[4],
-                    idempotency_key=row[6],
-                ),
-            )
-        last = rows[-1][0]
+        low += chunk
+        # positional arguments (key, email, fields, hash, destination_id,
+        # idempotency_key, phone): a keyword call costs twice as much, per record
+        if sms:
+            for row in rows:
+                fields = dict(zip(columns, row[7:], strict=True))
+                yield row[5], Record(row[1], None, fields, row[3] or "", row[4], row[6], row[2])
+        else:
+            for row in rows:
+                fields = dict(zip(columns, row[7:], strict=True))
+                yield row[5], Record(row[1], row[2], fields, row[3] or "", row[4], row[6])
 
 
 def _idempotency(sync: str, key: str, record_hash: str | None) -> str:

@@ -23,6 +23,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from activations.contract.records import (
@@ -49,6 +50,8 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 
 def _default(value: Any) -> Any:
+    if type(value) is Decimal:  # the usual case (numeric columns): no isoformat, its text
+        return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -111,10 +114,10 @@ class WebhookProvider:
         self.http.close()
 
     def record_size(self, record: Record) -> int:
-        # encoded once (bytes, as sent): kept until the batch holding the record is posted
+        # encoded once (bytes, as sent): kept until the batch holding the record is
+        # posted (one dict assignment, atomic: the posting threads pop under the lock)
         data = _dumps(encode_record(record))
-        with self._lock:
-            self._encoded[record.key] = data
+        self._encoded[record.key] = data
         return len(data) + 1
 
     def _post(self, destination: str, operation: str, batch: Sequence[Record]) -> list[Outcome]:
@@ -140,13 +143,14 @@ class WebhookProvider:
             return [Outcome(key=r.key, status="confirmed") for r in batch]
         if not isinstance(results, list):
             raise PermanentError("webhook answered `results` that is not a list")
+        # positional (key, status, destination_id, reason, retryable): one per record
         return [
             Outcome(
-                key=str(item.get("key")),
-                status="confirmed" if item.get("status") == "confirmed" else "rejected",
-                destination_id=item.get("id"),
-                reason=item.get("reason"),
-                retryable=bool(item.get("retryable", True)),
+                str(item.get("key")),
+                "confirmed" if item.get("status") == "confirmed" else "rejected",
+                item.get("id"),
+                item.get("reason"),
+                bool(item.get("retryable", True)),
             )
             for item in results
             if isinstance(item, dict)

@@ -46,23 +46,27 @@ def cut_batches(
         max_records = limits.remove_max_records
     if max_records < 1:
         raise ValueError("limits.max_records must be at least 1")
+    # the same cut as record by record with Batch objects, on local values (this
+    # loop runs once per record sent)
     max_bytes = limits.max_bytes
-    current = Batch(bytes=envelope_bytes)
+    no_limit = float("inf")
+    byte_cap = no_limit if max_bytes is None else max_bytes
+    # a record over this is rejected alone: the per-record limit, or a whole request
+    record_cap = min(
+        no_limit if limits.max_record_bytes is None else limits.max_record_bytes,
+        byte_cap - envelope_bytes,
+    )
+    held: list[Record] = []
+    held_bytes = envelope_bytes
     for record in records:
         n = size(record)
-        too_big = (limits.max_record_bytes is not None and n > limits.max_record_bytes) or (
-            max_bytes is not None and n + envelope_bytes > max_bytes
-        )
-        if too_big:
+        if n > record_cap:
             yield Batch(records=[record], bytes=n, oversize=True)
             continue
-        full = len(current.records) >= max_records or (
-            max_bytes is not None and current.records and current.bytes + n > max_bytes
-        )
-        if full:
-            yield current
-            current = Batch(bytes=envelope_bytes)
-        current.records.append(record)
-        current.bytes += n
-    if current.records:
-        yield current
+        if held and (len(held) >= max_records or held_bytes + n > byte_cap):
+            yield Batch(records=held, bytes=held_bytes)
+            held, held_bytes = [], envelope_bytes
+        held.append(record)
+        held_bytes += n
+    if held:
+        yield Batch(records=held, bytes=held_bytes)

@@ -40,7 +40,10 @@ def settle_inflight(db: Db, sync_name: str, *, mode: str) -> None:
     changed and sends it again whatever its data is now; its rows go. A record
     not in the state may have been added: mirror keeps its rows (the plan
     counts it as a member, so it is removed if it is not in the audience); the
-    other modes never remove, so they drop them."""
+    other modes never remove, so they drop them. Nothing to do (and no scan of
+    the state) when the sync has no write-ahead rows, as after every clean run."""
+    if not db.scalar(f"select count(*) from {INFLIGHT} where sync_name = ?", [sync_name]):
+        return
     with db.transaction():
         db.execute(
             f"update {STATE} set record_hash = '' where sync_name = ? and record_key in "

@@ -18,7 +18,6 @@ from activations.sync.state.schema import (
     RUNS,
     SCHEMA,
     STATE,
-    has_state_tables,
     now,
 )
 from activations.warehouse.db import Db
@@ -40,16 +39,17 @@ def other_targets(db: Db, sync_name: str, provider: str, destination: str) -> li
     """Providers and destinations other than (``provider``, ``destination``) that
     this sync's state, write-ahead or rejects were written for. Rows whose run
     is unknown are taken to belong to the current target."""
-    if not has_state_tables(db) or not db.table_exists(SCHEMA, "sync_runs"):
+    tables = set(db.tables(SCHEMA))  # one catalog query for the four tables
+    if not {"sync_state", "sync_runs"} <= tables:
         return []
     parts = [
         f"select s.record_key, s.last_run_id as run_id from {STATE} as s where s.sync_name = ?"
     ]
     params: list[str] = [sync_name]
-    if db.table_exists(SCHEMA, "sync_inflight"):
+    if "sync_inflight" in tables:
         parts.append(f"select i.record_key, i.run_id from {INFLIGHT} as i where i.sync_name = ?")
         params.append(sync_name)
-    if db.table_exists(SCHEMA, "sync_rejects"):
+    if "sync_rejects" in tables:
         parts.append(
             f"select j.record_key, j.last_run_id as run_id from {REJECTS} as j "
             "where j.sync_name = ?"
