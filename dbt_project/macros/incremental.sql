@@ -41,3 +41,36 @@
 {% macro incremental_strategy() -%}
     {{ return('append' if target.type == 'spark' else 'delete+insert') }}
 {%- endmacro %}
+
+{# The browsers whose rows int_events_identified replaced in this run: identified
+   in the window (an identify call, or a call with user_id): their earlier calls
+   may now belong to a customer. The same set as int_events_identified's
+   identified_again, over the calling model's own cursor (`cursor`: its column
+   holding the latest received_at it summarised), which is never later than
+   int_events_identified's: the window is the same or wider, never narrower.
+   For the summaries built from int_events_identified (carts, cart lines,
+   product views, sessions): each takes again every group (cart, browser) a
+   row received in the window or a browser identified again belongs to. A
+   model calling it in its is_incremental() branch declares
+   `-- depends_on: {{ ref('stg_app__identifies') }}` and
+   `-- depends_on: {{ ref('stg_app__events') }}` (parse does not see it). #}
+{% macro reidentified_browsers(cursor) -%}
+    select anonymous_id
+    from {{ ref('stg_app__identifies') }}
+    where
+        {{ incremental_window('identified_at', var('events_lookback_hours'), cursor=cursor) }}
+    union
+    select anonymous_id
+    from {{ ref('stg_app__events') }}
+    where
+        user_id is not null
+        and {{ incremental_window('received_at', var('events_lookback_hours'), cursor=cursor) }}
+{%- endmacro %}
+
+{# The browser of a call: its anonymous_id, else (a server-side call through
+   the collector may carry only a user_id) 'user:' and its user_id. The key
+   per browser of int_product_views_summarized and int_sessions_sessionized;
+   never null on a call the collector landed. #}
+{% macro browser_id(anonymous_id='anonymous_id', user_id='user_id') -%}
+    coalesce({{ anonymous_id }}, {{ dbt.concat(["'user:'", user_id]) }})
+{%- endmacro %}

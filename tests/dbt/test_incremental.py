@@ -4,7 +4,12 @@ A small generated shop is built; one more hour is appended to ``raw`` (new
 calls and email events, late receipts two days old, a loader that landed
 behind the cursor inside the lookback, browsers identified only now); an
 incremental run follows; its rows of every incremental event model must be
-exactly the rows of a ``--full-refresh`` run over the same raw data.
+exactly the rows of a ``--full-refresh`` run over the same raw data. That
+covers the summaries of the identified events too (carts, cart lines,
+product views, sessions), which take again only the carts and browsers the
+hour touched: the hour must change rows of each (the event models gain rows;
+a summary may only update its rows: a cart's later activity, a browser's
+views counted again, sessions joined by a late call).
 (The audience membership log is incremental too, but it is history that a
 full refresh leaves alone: tests/dbt/test_membership_log.py.)
 """
@@ -29,9 +34,55 @@ INCREMENTAL = {
     "stg_app__events": "staging",
     "int_events_identified": "intermediate",
     "stg_esp__email_events": "staging",
+    "int_carts_summarized": "intermediate",
+    "int_cart_lines_summarized": "intermediate",
+    "int_product_views_summarized": "intermediate",
+    "int_sessions_sessionized": "intermediate",
 }
-SELECT = ["+int_events_identified", "+stg_esp__email_events"]
+# the event models only gain rows; the summaries update theirs (and may add some)
+APPEND_ONLY = {"stg_app__events", "int_events_identified", "stg_esp__email_events"}
+SELECT = [
+    "+int_events_identified",
+    "+stg_esp__email_events",
+    "int_carts_summarized",
+    "int_cart_lines_summarized",
+    "int_product_views_summarized",
+    "int_sessions_sessionized",
+]
 SHOP = {"customers": 300, "days": 10}
+
+
+def _session_edges_sql(end) -> list[str]:
+    """Late calls where sessions are decided (beside append_hour's): a copy of a
+    call inside a session, and a call bridging two sessions 30 to 55 minutes
+    apart (25 minutes after the first: the two become one), both received in
+    the new hour with their old times."""
+    received = f"cast('{(end + timedelta(minutes=40)):%Y-%m-%d %H:%M:%S}' as timestamp)"
+    cols = 'anonymous_id, user_id, event, "timestamp", received_at, properties, context'
+    gaps = (
+        'select message_id, anonymous_id, user_id, event, "timestamp", properties, context, '
+        '"timestamp" - lag("timestamp") over '
+        '(partition by anonymous_id order by "timestamp", message_id) as gap '
+        "from raw.events where anonymous_id is not null"
+    )
+    return [
+        f"""insert into raw.events (message_id, {cols})
+        select message_id || '-insession', anonymous_id, user_id, event, "timestamp",
+               {received}, properties, context
+        from ({gaps}) as s
+        where gap <= interval '30 minutes' and substr(md5(message_id), 1, 1) = '0'""",
+        f"""insert into raw.events (message_id, {cols})
+        select message_id || '-bridge', anonymous_id, user_id, event,
+               "timestamp" - gap + interval '25 minutes', {received}, properties, context
+        from ({gaps}) as s
+        where gap > interval '30 minutes' and gap <= interval '55 minutes'""",
+    ]
+
+
+def _append(con) -> None:
+    append_hour(con, AS_OF)
+    for statement in _session_edges_sql(AS_OF):
+        con.execute(statement)
 
 
 def _rows(query, model: str) -> list[tuple[Any, ...]]:
@@ -43,7 +94,7 @@ def _rows(query, model: str) -> list[tuple[Any, ...]]:
 def _build_and_compare(run, query, append) -> dict[str, int]:
     """First build, append an hour, incremental run, then a full refresh: compare."""
     run([], dbt_vars(AS_OF))
-    before = {model: len(_rows(query, model)) for model in INCREMENTAL}
+    before = {model: _rows(query, model) for model in INCREMENTAL}
     append()
     later = dbt_vars(AS_OF + timedelta(hours=1))
     run([], later)
@@ -51,17 +102,22 @@ def _build_and_compare(run, query, append) -> dict[str, int]:
     run(["--full-refresh"], later)
     for model in INCREMENTAL:
         full = _rows(query, model)
-        assert len(full) > before[model], f"{model}: the appended hour added nothing"
+        if model in APPEND_ONLY:
+            assert len(full) > len(before[model]), f"{model}: the appended hour added nothing"
+        else:
+            assert full != before[model], f"{model}: the appended hour changed nothing"
         assert incremental[model] == full, f"{model}: incremental rows differ from a full refresh"
     return {model: len(rows) for model, rows in incremental.items()}
 
 
 def _assert_late_rows_arrived(query) -> None:
-    late, slow = query(
+    late, slow, in_session, bridge = query(
         "select sum(case when event_id like '%-late' then 1 else 0 end), "
-        "sum(case when event_id like '%-slow' then 1 else 0 end) from staging.stg_app__events"
+        "sum(case when event_id like '%-slow' then 1 else 0 end), "
+        "sum(case when event_id like '%-insession' then 1 else 0 end), "
+        "sum(case when event_id like '%-bridge' then 1 else 0 end) from staging.stg_app__events"
     )[0]
-    assert late and slow
+    assert late and slow and in_session and bridge
     (restitched,) = query(
         "select count(*) from intermediate.int_events_identified "
         "where identified_by = 'stitched' and anonymous_id in "
@@ -69,6 +125,17 @@ def _assert_late_rows_arrived(query) -> None:
         "where identify_id like 'ajs-restitch-%')"
     )[0]
     assert restitched > 0  # earlier anonymous calls now carry the customer
+    # ... and so do the summaries built from them (rows of those browsers replaced)
+    (sessions, views) = query(
+        "select (select count(*) from intermediate.int_sessions_sessionized "
+        "where customer_id is not null and browser_id in ({0})), "
+        "(select count(*) from intermediate.int_product_views_summarized "
+        "where browser_id in ({0}))".format(
+            "select anonymous_id from staging.stg_app__identifies "
+            "where identify_id like 'ajs-restitch-%'"
+        )
+    )[0]
+    assert sessions > 0 and views > 0
     late_email, pulled = query(
         "select sum(case when email_event_id like '%-late' then 1 else 0 end), "
         "sum(case when email_event_id like '%-pulled' then 1 else 0 end) "
@@ -102,7 +169,7 @@ def test_incremental_equals_full_refresh_on_duckdb(small_shop: Path, tmp_path: P
 
     def append() -> None:
         with duckdb.connect(str(path)) as con:
-            append_hour(con, AS_OF)
+            _append(con)
 
     _build_and_compare(run, query, append)
     _assert_late_rows_arrived(query)
@@ -131,7 +198,7 @@ def test_incremental_equals_full_refresh_on_postgres(
 
     def append() -> None:
         with psycopg.connect(conninfo, autocommit=True) as con:
-            append_hour(con, AS_OF)
+            _append(con)
 
     _build_and_compare(run, query, append)
     _assert_late_rows_arrived(query)

@@ -348,15 +348,16 @@ def test_incremental_event_models_equal_a_full_refresh_on_spark(
     spark_built: Query, tmp_path: Path
 ) -> None:
     """As tests/dbt/test_incremental.py on DuckDB and PostgreSQL: one more hour
-    (late receipts, a loader behind the cursor, browsers identified only now)
+    (late receipts, a loader behind the cursor, browsers identified only now,
+    late calls inside and between sessions)
     taken by an incremental run (append, the lookback's loaded keys left out)
     gives the rows of a --full-refresh. Runs last: it rebuilds the event models
     of the module's Spark from a shop of its own."""
-    from activations.generator.append import append_hour
     from tests.dbt.test_incremental import (
         INCREMENTAL,
         SELECT,
         SHOP,
+        _append,
         _assert_late_rows_arrived,
         _build_and_compare,
     )
@@ -377,7 +378,7 @@ def test_incremental_event_models_equal_a_full_refresh_on_spark(
 
     def append() -> None:
         with duckdb.connect(str(shop)) as con:
-            append_hour(con, AS_OF)
+            _append(con)
         spark_wh.load_raw_from_duckdb(shop, session, root / "raw")
 
     _build_and_compare(run, spark_built, append)

@@ -6,35 +6,61 @@
 -- A person leaves as soon as any order of theirs is placed at or after the
 -- cart's last activity (or an order names the cart), whatever its status. One
 -- row per person: their most recently active abandoned cart.
+-- Carts and their lines come summarised (int_carts_summarized,
+-- int_cart_lines_summarized, incremental), not from every event; only a cart
+-- with calls after as_of (a build as of an earlier moment) is taken from its
+-- calls up to as_of.
 
 with
 
-cart_events as (
+cart_summaries as (
+    select *
+    from {{ ref('int_carts_summarized') }}
+    where first_activity_at <= {{ as_of_ts() }}
+),
+
+late_cart_events as (
+    -- the calls up to as_of of the carts called after it
     select
-        customer_id,
-        cart_id,
-        event_name,
-        event_at,
-        product_id,
-        price,
-        coalesce(quantity, 1) as quantity,
-        revenue
-    from {{ ref('int_events_identified') }}
+        events.customer_id,
+        events.cart_id,
+        events.event_name,
+        events.event_at,
+        events.product_id,
+        events.price,
+        coalesce(events.quantity, 1) as quantity,
+        events.revenue
+    from {{ ref('int_events_identified') }} as events
+    inner join cart_summaries
+        on events.cart_id = cart_summaries.cart_id
     where
-        event_name in ('Product Added', 'Product Removed', 'Checkout Started')
-        and cart_id is not null
-        and customer_id is not null
-        and event_at <= {{ as_of_ts() }}
+        cart_summaries.last_event_at > {{ as_of_ts() }}
+        and events.event_name in (
+            'Product Added', 'Product Removed', 'Checkout Started'
+        )
+        and events.customer_id is not null
+        and events.event_at <= {{ as_of_ts() }}
 ),
 
 carts as (
     select
         customer_id,
         cart_id,
+        last_activity_at,
+        checkout_value,
+        checkout_started
+    from cart_summaries
+    where last_event_at <= {{ as_of_ts() }}
+    union all
+    select
+        customer_id,
+        cart_id,
         max(event_at) as last_activity_at,
-        max(case when event_name = 'Checkout Started' then revenue end) as checkout_value,
-        max(case when event_name = 'Checkout Started' then 1 else 0 end) = 1 as checkout_started
-    from cart_events
+        max(case when event_name = 'Checkout Started' then revenue end)
+            as checkout_value,
+        max(case when event_name = 'Checkout Started' then 1 else 0 end) = 1
+            as checkout_started
+    from late_cart_events
     where event_name in ('Product Added', 'Checkout Started')
     group by customer_id, cart_id
 ),
@@ -108,15 +134,32 @@ latest_carts as (
 
 lines as (
     select
+        cart_lines.cart_id,
+        cart_lines.product_id,
+        cart_lines.quantity,
+        cart_lines.event_price
+    from {{ ref('int_cart_lines_summarized') }} as cart_lines
+    where
+        cart_lines.cart_id in (select latest_carts.cart_id from latest_carts)
+        and cart_lines.cart_id not in (
+            select late_cart_events.cart_id from late_cart_events
+        )
+    union all
+    select
         cart_id,
         product_id,
-        sum(case when event_name = 'Product Removed' then -quantity else quantity end) as quantity,
+        sum(
+            case
+                when event_name = 'Product Removed' then -quantity
+                else quantity
+            end
+        ) as quantity,
         max(price) as event_price
-    from cart_events
+    from late_cart_events
     where
         event_name in ('Product Added', 'Product Removed')
         and product_id is not null
-        and cart_id in (select cart_id from latest_carts)
+        and cart_id in (select latest_carts.cart_id from latest_carts)
     group by cart_id, product_id
 ),
 
