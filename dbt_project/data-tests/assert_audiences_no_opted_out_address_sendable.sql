@@ -57,17 +57,33 @@ opt_outs as (
         and occurred_at <= {{ as_of_ts() }}
 ),
 
-last_subscription as (
+-- a subscription matches by person or by address: two equi-joins, not one
+-- join on `a or b` (a nested loop: it had not finished after minutes at 1M)
+subscription_matches as (
     select
         sendable.person_id,
         sendable.audience,
-        max(subscriptions.changed_at) as subscribed_at
+        subscriptions.changed_at
     from sendable
     left join subscriptions
-        on
-            sendable.person_id = subscriptions.customer_id
-            or sendable.email = subscriptions.email
-    group by sendable.person_id, sendable.audience
+        on sendable.person_id = subscriptions.customer_id
+    union all
+    select
+        sendable.person_id,
+        sendable.audience,
+        subscriptions.changed_at
+    from sendable
+    inner join subscriptions
+        on sendable.email = subscriptions.email
+),
+
+last_subscription as (
+    select
+        person_id,
+        audience,
+        max(changed_at) as subscribed_at
+    from subscription_matches
+    group by person_id, audience
 )
 
 select
@@ -87,6 +103,12 @@ where
     or exists (
         select 1 from opt_outs
         where
-            (opt_outs.customer_id = sendable.person_id or opt_outs.email = sendable.email)
+            opt_outs.customer_id = sendable.person_id
+            and opt_outs.changed_at >= last_subscription.subscribed_at
+    )
+    or exists (
+        select 1 from opt_outs
+        where
+            opt_outs.email = sendable.email
             and opt_outs.changed_at >= last_subscription.subscribed_at
     )
