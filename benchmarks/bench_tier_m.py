@@ -105,11 +105,10 @@ def _spec(audience: str):
 
 
 def child(kind: str, warehouse: str) -> None:
-    import duckdb
-
     from activations.sync import engine
+    from activations.warehouse.connections import connect_duckdb
 
-    con = duckdb.connect(warehouse)
+    con = connect_duckdb(warehouse)  # as every process of the product: memory capped
     try:
         if kind == "append":
             from activations.generator.append import append_hour

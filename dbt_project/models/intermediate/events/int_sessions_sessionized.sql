@@ -158,18 +158,6 @@ numbered as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by browser_id, session_number
-            order by event_at, event_id
-        ) as call_rank
-    from numbered
-
-),
-
 sessions as (
 
     select
@@ -183,12 +171,14 @@ sessions as (
         sum(case when event_name = 'Product Viewed' then 1 else 0 end)
             as product_view_count,
         count(distinct cart_id) as cart_count,
-        max(case when call_rank = 1 then utm_source end) as utm_source,
-        max(case when call_rank = 1 then utm_medium end) as utm_medium,
-        max(case when call_rank = 1 then utm_campaign end) as utm_campaign,
-        max(case when call_rank = 1 then device_type end) as device_type,
+        -- the call that starts a session is its first (by event_at, event_id):
+        -- no third window to rank the calls of each session
+        max(case when starts_session = 1 then utm_source end) as utm_source,
+        max(case when starts_session = 1 then utm_medium end) as utm_medium,
+        max(case when starts_session = 1 then utm_campaign end) as utm_campaign,
+        max(case when starts_session = 1 then device_type end) as device_type,
         max(received_at) as last_received_at
-    from ranked
+    from numbered
     group by browser_id, session_number
 
 ),
