@@ -31,6 +31,7 @@ RESULTS = HERE / "results" / "tier_m"
 END = datetime(2026, 6, 30, 12)
 SECRET = "bench-secret-0123456789"
 TS = "%Y-%m-%d %H:%M:%S"
+STEPS = ("generate", "build_full", "append_hour", "build_hourly", "plan", "sync_first")
 
 
 def step(name: str, argv: list[str], env: dict[str, str], log: Path) -> dict:
@@ -156,6 +157,12 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, default=RESULTS / "shop.duckdb")
     parser.add_argument("--reuse", action="store_true", help="keep the raw data in --warehouse")
     parser.add_argument(
+        "--start-at",
+        choices=STEPS,
+        default=STEPS[0],
+        help="skip the steps before this one (their data already in --warehouse)",
+    )
+    parser.add_argument(
         "--generate-only", action="store_true", help="stop after generating (then run with --reuse)"
     )
     parser.add_argument("--results", type=Path, help="where logs are kept (default results/tier_m)")
@@ -182,7 +189,8 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         flush=True,
     )
-    if not args.reuse:
+    todo = STEPS[STEPS.index(args.start_at) :]
+    if not args.reuse and "generate" in todo:
         for path in (warehouse, warehouse.with_suffix(".duckdb.wal")):
             path.unlink(missing_ok=True)
         step(
@@ -195,25 +203,18 @@ def main() -> None:
         )  # fmt: skip
     if args.generate_only:
         return
-    step(
-        "build_full",
-        [activations, "build", "--full-refresh", "--vars", json.dumps({"as_of": END.strftime(TS)})],
-        env,
-        log,
-    )
-    step(
-        "append_hour",
-        [sys.executable, str(Path(__file__).resolve()), "--child", "append", str(warehouse)],
-        env, log,
-    )  # fmt: skip
-    step(
-        "build_hourly",
-        [activations, "build", "--hourly", "--vars", json.dumps({"as_of": later.strftime(TS)})],
-        env,
-        log,
-    )
     me = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    step("plan", [*me, "plan", str(warehouse)], env, log)
+    full = json.dumps({"as_of": END.strftime(TS)})
+    hourly = json.dumps({"as_of": later.strftime(TS)})
+    children = {
+        "build_full": [activations, "build", "--full-refresh", "--vars", full],
+        "append_hour": [*me, "append", str(warehouse)],
+        "build_hourly": [activations, "build", "--hourly", "--vars", hourly],
+        "plan": [*me, "plan", str(warehouse)],
+    }
+    for name, argv in children.items():
+        if name in todo:
+            step(name, argv, env, log)
     with sink_process(RESULTS / "sink.jsonl") as sink_url:
         sync_env = {**env, "TIER_M_SINK": sink_url}
         step("sync_first", [*me, "sync", str(warehouse)], sync_env, log)

@@ -12,7 +12,6 @@ import duckdb
 from activations.errors import UserError
 from activations.paths import duckdb_path
 
-
 #: DuckDB's memory cap for every process of the product (the dbt profile reads
 #: the same variable): past it DuckDB spills to disk instead of growing; its
 #: default, 80% of RAM, let a 1M-customer build reach 11 GB

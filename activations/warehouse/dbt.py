@@ -326,7 +326,10 @@ def run_dbt(
     failed = [node for node in nodes if node.failed]
     if failed or not outcome.success:
         lines = "\n".join(f"  - {_describe(node)}" for node in failed) or "  (no node reported)"
-        names = " ".join(dict.fromkeys(node.model or node.name for node in failed))
+        # one --select per node: the CLI's --select takes one selector each time
+        names = " ".join(
+            f"--select {name}" for name in dict.fromkeys(node.model or node.name for node in failed)
+        )
         raise UserError(
             f"dbt {command} failed on {len(failed)} node(s) ({where}):\n{lines}",
             hint=_hint(failed, names),
@@ -398,7 +401,7 @@ def _hint(failed: list[NodeResult], names: str) -> str:
     if not names:
         return "see the dbt output above"
     return (
-        f"fix the model or the raw data it reads, then rerun `activations build --select {names}`"
+        f"fix the model or the raw data it reads, then rerun `activations build {names}`"
     )
 
 

@@ -32,6 +32,7 @@ from tests.conftest import AS_OF, copy_raw_to_postgres, dbt_vars, fill_raw
 # model -> schema; every incremental model built from events or email events
 INCREMENTAL = {
     "stg_app__events": "staging",
+    "int_identities_stitched": "intermediate",
     "int_events_identified": "intermediate",
     "stg_esp__email_events": "staging",
     "int_carts_summarized": "intermediate",
