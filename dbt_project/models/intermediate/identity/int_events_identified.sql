@@ -42,9 +42,18 @@ events as (
 
     select * from {{ ref('stg_app__events') }}
     {% if is_incremental() %}
-        where
-            {{ incremental_window('received_at', var('events_lookback_hours')) }}
-            or anonymous_id in (select anonymous_id from identified_again)
+        where {{ incremental_window('received_at', var('events_lookback_hours')) }}
+        -- the earlier calls of browsers identified again: a second select, not
+        -- `or anonymous_id in (...)`, which kept the window's filter out of the
+        -- scan (every column of every call read each hour)
+        union all
+        select events.*
+        from {{ ref('stg_app__events') }} as events
+        inner join identified_again
+            on events.anonymous_id = identified_again.anonymous_id
+        where not {{ incremental_window(
+            'events.received_at', var('events_lookback_hours'), cursor='received_at'
+        ) }}
     {% endif %}
 
 ),
