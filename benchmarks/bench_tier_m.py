@@ -119,6 +119,7 @@ def child(kind: str, warehouse: str) -> None:
             print(f"appended the hour after {END:%Y-%m-%d %H:%M}: {events:,} raw events")
             return
         audience, size = _largest_audience(con)
+        (rows,) = con.execute(f"select count(*) from audiences.{audience}").fetchone()
         spec = _spec(audience)
         if kind == "change":
             con.execute(
@@ -130,8 +131,8 @@ def child(kind: str, warehouse: str) -> None:
             started = time.perf_counter()
             p = engine.plan(spec, con)
             print(
-                f"plan {audience}: {size:,} rows to send, {p.added:,} added, {p.changed:,} "
-                f"changed in {time.perf_counter() - started:.2f}s"
+                f"plan {audience}: {rows:,} rows, {size:,} to send, {p.added:,} added, "
+                f"{p.changed:,} changed in {time.perf_counter() - started:.2f}s"
             )
         else:
             env = {"TIER_M_SECRET": SECRET, "TIER_M_SINK": os.environ["TIER_M_SINK"]}

@@ -83,3 +83,22 @@
 {% macro browser_id(anonymous_id='anonymous_id', user_id='user_id') -%}
     coalesce({{ anonymous_id }}, {{ dbt.concat(["'user:'", user_id]) }})
 {%- endmacro %}
+
+{# The carts an incremental run of the cart summaries takes again: those with
+   a call received in the window, and those of the browsers identified in it
+   (reidentified_browsers). Two selects (union), not one filter with `or ...
+   in (...)`: that kept the window out of the scan and ran out of memory
+   beside the other hourly models at tier M. #}
+{% macro touched_carts(cursor) -%}
+    select cart_id
+    from {{ ref('int_events_identified') }}
+    where
+        cart_id is not null
+        and {{ incremental_window('received_at', var('events_lookback_hours'), cursor=cursor) }}
+    union
+    select events.cart_id
+    from {{ ref('int_events_identified') }} as events
+    inner join ({{ reidentified_browsers(cursor) }}) as identified
+        on events.anonymous_id = identified.anonymous_id
+    where events.cart_id is not null
+{%- endmacro %}

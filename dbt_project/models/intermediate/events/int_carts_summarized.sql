@@ -28,18 +28,7 @@ with
 {% if is_incremental() %}
     changed_carts as (
 
-        select distinct cart_id
-        from {{ ref('int_events_identified') }}
-        where
-            cart_id is not null
-            and (
-                {{ incremental_window(
-                    'received_at', var('events_lookback_hours'), cursor='last_received_at'
-                ) }}
-                or anonymous_id in (
-                    {{ reidentified_browsers('last_received_at') }}
-                )
-            )
+        {{ touched_carts('last_received_at') }}
 
     ),
 {% endif %}
