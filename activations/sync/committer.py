@@ -7,7 +7,7 @@ submission order on a second connection to the same database (``Db.worker()``),
 so no connection ever crosses threads. Every commit queued while the previous
 transaction ran is folded into the next one (``Db.transaction`` nests as a
 no-op), up to ``max_group`` batches: one commit, one WAL sync, for all of them;
-consecutive batch commits that can merge (``PendingCommit.merge``) write their
+consecutive batch commits that can merge (``SentCommit.merge``) write their
 rows together, in a few statements instead of a few per batch.
 Where there is no second connection (PostgreSQL) a commit runs at once in the
 caller's thread, as before.
@@ -82,7 +82,7 @@ class Committer:
             self._commit(group)
 
     def _commit(self, group: list[tuple[Commit, Future[object]]]) -> None:
-        # consecutive commits that can merge (PendingCommit.merge) become one call
+        # consecutive commits that can merge (SentCommit.merge) become one call
         calls: list[tuple[Commit, list[Future[object]]]] = []
         for fn, future in group:
             merge = getattr(calls[-1][0], "merge", None) if calls else None

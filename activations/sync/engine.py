@@ -4,8 +4,10 @@ Only what the destination confirmed enters the state, batch by batch, in one
 transaction per batch: a crash at any moment loses nothing (unconfirmed
 records are planned again next run) and resends no confirmed record (they are
 in the state). Before sending, the run notes every key it is about to send in
-``sync_inflight`` (one set-based insert); each batch's commit clears the keys
-whose outcome it knows. Keys left by a crash are sent again by the next run,
+``sync_inflight`` (one set-based insert, with what it sends of each); each
+batch's commit writes its confirmed records' state and changelog rows from
+those rows, named by plan number (``activations.sync.state.sent``), and clears
+the keys whose outcome it knows. Keys left by a crash are sent again by the next run,
 whatever their data is by then: the destination may hold what was sent.
 A dry run plans on a read-only view of the warehouse and never builds the
 provider: no HTTP, no state row, no lock.
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,7 @@ from activations.coupons.assign import assign as assign_coupons
 from activations.errors import UserError
 from activations.providers.http import redact, secret_variants
 from activations.providers.registry import make_provider
-from activations.sync.audience import check_audience, invalid_reason
+from activations.sync.audience import channel_of, check_audience, invalid_reason
 from activations.sync.committer import Committer
 from activations.sync.delivery.batching import cut_batches
 from activations.sync.delivery.dispatch import BatchResult, dispatch
@@ -56,7 +57,7 @@ from activations.sync.state import (
     RUN_COUNTS,
     STATE,
     OtherTarget,
-    PendingCommit,
+    SentCommit,
     acquire_lock,
     ensure_schema,
     finish_run,
@@ -68,6 +69,7 @@ from activations.sync.state import (
     settle_inflight,
     start_run,
 )
+from activations.sync.state.sent import Rejection
 from activations.warehouse.db import Db
 
 __all__ = ["RunReport", "SyncPlan", "load_syncs", "plan", "run", "EXIT_CODES"]
@@ -275,7 +277,8 @@ def run(
             ):
                 report.notes.append(_retired_note(spec, other))
             settle_inflight(db, spec.name, mode=spec.mode)  # what a crash left unknown
-            p = make_plan(spec, db, columns=columns)  # the audience was checked above
+            # the audience was checked above; state of other targets was just retired
+            p = make_plan(spec, db, columns=columns, previous=[])
             if spec.coupons is not None and p.coupons_needed and not _stops(p, force):
                 p = _assign_coupons(db, spec, run_id, p, report)
             _from_plan(report, p)
@@ -364,7 +367,7 @@ def _assign_coupons(
             f"{spec.coupons.campaign!r} ({spec.coupons.source})"
         )
     drop(db, p)
-    p = make_plan(spec, db)
+    p = make_plan(spec, db, previous=p.previous)
     if p.coupons_needed:
         missing = (
             f"{p.coupons_needed} people still have no code of campaign "
@@ -456,7 +459,13 @@ def _deliver(
     clear_rejects = bool(
         db.scalar(f"select count(*) from {REJECTS} where sync_name = ?", [spec.name])
     )
+    keep_email = channel_of(spec) != "sms"  # an SMS record's address is its phone
     sending = tuple(a for _, actions, _, _ in steps for a in actions)
+    # write-ahead rows an earlier run left (settle_inflight keeps a mirror's unknown
+    # additions): a confirmed record settles those of its key too
+    earlier = bool(db.scalar(f"select count(*) from {INFLIGHT} where sync_name = ?", [spec.name]))
+    # the plan numbers additions first (by action): up to here a confirmation is an insert
+    added_through = db.scalar(f"select max(seq) from {p.table} where action = 'added'")
     if p.to_send:
         # write-ahead, once and set-based, before anything leaves: every key this run
         # sends stays "in flight" until its batch's commit knows the outcome, so after
@@ -472,34 +481,54 @@ def _deliver(
         for operation, actions, call, removal in steps:
             if stop is not None and stop.is_set():
                 break
-            kinds: dict[str, str] = {}
+            # plan number of each record read and not answered yet: a commit
+            # names its records by these (activations.sync.state.sent)
+            seq_of: dict[str, int] = {}
 
-            def records(actions: tuple[str, ...] = actions, kinds: dict[str, str] = kinds):
-                for action, record in iter_records(db, p, actions):
-                    kinds[record.key] = action
+            def records(actions: tuple[str, ...] = actions, seq_of: dict[str, int] = seq_of):
+                for seq, record in iter_records(db, p, actions):
+                    seq_of[record.key] = seq
                     yield record
 
             def on_done(
-                result: BatchResult, operation: str = operation, kinds: dict[str, str] = kinds
+                result: BatchResult, operation: str = operation, seq_of: dict[str, int] = seq_of
             ) -> None:
                 nonlocal done
                 batch = result.batch.records
-                keys = {r.key for r in batch}
                 if not result.batch.oversize:
                     report.sent += len(batch)
-                answered = Counter(o.status for o in result.outcomes if o.key in keys)
-                report.confirmed += answered["confirmed"]
-                report.rejected += answered["rejected"]
+                seqs: list[int] = []
+                ids: list[str | None] = []
+                rejected: list[Rejection] = []
+                for o in result.outcomes:
+                    seq = seq_of.pop(o.key, None)
+                    if seq is None:  # not a record of this batch (or answered twice)
+                        continue
+                    if o.status == "confirmed":
+                        seqs.append(seq)
+                        ids.append(o.destination_id)
+                    else:
+                        rejected.append((seq, o.key, "", o.reason or "rejected", o.retryable))
+                if rejected:
+                    hashes = {r.key: r.hash for r in batch}
+                    rejected = [(s, k, hashes[k], why, again) for s, k, _, why, again in rejected]
+                for r in result.missing:
+                    seq_of.pop(r.key, None)
+                report.confirmed += len(seqs)
+                report.rejected += len(rejected)
                 report.unconfirmed += len(result.missing)
                 committer.submit(
-                    PendingCommit(
-                        sync_name=spec.name,
-                        run_id=run_id,
-                        operation=operation,
-                        records=list(batch),
-                        outcomes=list(result.outcomes),
-                        actions={r.key: kinds.pop(r.key, "added") for r in batch},
+                    SentCommit(
+                        spec.name,
+                        run_id,
+                        operation,
+                        seqs=seqs,
+                        ids=ids,
+                        rejected=rejected,
                         clear_rejects=clear_rejects,
+                        keep_email=keep_email,
+                        earlier=earlier,
+                        added_through=int(added_through or 0),
                         run_counts=report.counts(),
                     )
                 )

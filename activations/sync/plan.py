@@ -32,9 +32,6 @@ from activations.sync.state import (
 from activations.warehouse.db import Db
 
 #: what each mode sends of the records that differ from the state (mirror also removes)
-#: the reasons of an unusable address (counted as invalid, stored as rejects)
-INVALID_SQL = "(" + ", ".join(f"'{r}'" for r in INVALID_ADDRESS) + ")"
-
 SEND_ACTIONS = {
     "upsert": "('added', 'changed')",
     "mirror": "('added', 'changed')",
@@ -98,11 +95,18 @@ class SyncPlan:
 
 
 def plan(
-    spec: SyncSpec, conn: Any, *, samples: int = 3, columns: list[str] | None = None
+    spec: SyncSpec,
+    conn: Any,
+    *,
+    samples: int = 3,
+    columns: list[str] | None = None,
+    previous: list[OtherTarget] | None = None,
 ) -> SyncPlan:
     """Compute the plan of ``spec`` against the warehouse; creates temporary
     tables only (nothing persistent), so it is safe on a read-only connection.
-    ``columns``: the audience's, from a ``check_audience`` the caller just made."""
+    ``columns``: the audience's, from a ``check_audience`` the caller just made;
+    ``previous``: the other targets of the sync's state, when the caller just
+    looked (a run retires them before it plans: none are left)."""
     started = time.perf_counter()
     db = Db.wrap(conn)
     if columns is None:
@@ -111,7 +115,11 @@ def plan(
     suffix = uuid.uuid4().hex[:10]
     result.snapshot, result.table = f"_act_snap_{suffix}", f"_act_plan_{suffix}"
     fields, unique = snapshot(spec, db, columns, result.snapshot)
-    result.previous = other_targets(db, spec.name, spec.provider, spec.destination)
+    result.previous = (
+        other_targets(db, spec.name, spec.provider, spec.destination)
+        if previous is None
+        else list(previous)
+    )
     state, members, rejects = _state_relations(spec, db, result.previous)
     _plan_table(spec, db, result, fields, state, members, rejects)
     _count(spec, db, result, state, members, unique=unique)
@@ -230,18 +238,18 @@ def _count(
     leave the plan table. ``unique``: the snapshot holds each key once, so the
     members are matched to it by one join instead of two lookups each."""
     snap, todo = result.snapshot, result.table
-    row = db.query(
-        f"""select count(*),
-                   sum(case when reason is null then 1 else 0 end),
-                   sum(case when reason in {INVALID_SQL} then 1 else 0 end)
-            from {snap}"""
-    )[0]
-    result.audience_rows, result.sendable, result.invalid = (int(v or 0) for v in row)
+    # the snapshot's rows by reason, in one pass: none (sendable), an unusable
+    # address (invalid), any other (skipped)
     for reason, n in db.query(
-        f"select reason, count(*) from {snap} where reason is not null "
-        f"and reason not in {INVALID_SQL} group by reason order by count(*) desc"
+        f"select reason, count(*) from {snap} group by reason order by count(*) desc, reason"
     ):
-        result.skipped_reasons[str(reason)] = int(n)
+        result.audience_rows += int(n)
+        if reason is None:
+            result.sendable += int(n)
+        elif reason in INVALID_ADDRESS:
+            result.invalid += int(n)
+        else:
+            result.skipped_reasons[str(reason)] = int(n)
     result.skipped = sum(result.skipped_reasons.values())
     for action, gave_up, n in db.query(
         f"select action, gave_up, count(*) from {todo} group by action, gave_up"
@@ -305,8 +313,9 @@ def _sample(spec: SyncSpec, db: Db, result: SyncPlan, fields: int, samples: int)
 
 def iter_records(
     db: Db, p: SyncPlan, actions: tuple[str, ...], *, chunk: int = 5_000
-) -> Iterator[tuple[str, Record]]:
-    """The planned records of ``actions``, read from the plan table in chunks
+) -> Iterator[tuple[int, Record]]:
+    """The planned records of ``actions`` with their plan numbers (``seq``, as
+    in the write-ahead), read from the plan table in chunks
     (each chunk fully fetched, so commits may run on ``db`` in between). The
     idempotency key is computed in the same query (see ``_idempotency``).
 
@@ -330,7 +339,7 @@ def iter_records(
     low = int(first) - 1
     while low < last:
         rows = db.query(
-            f"select seq, record_key, email, record_hash, destination_id, action, {idem}{fsel} "
+            f"select seq, record_key, email, record_hash, destination_id, {idem}{fsel} "
             f"from {p.table} where seq > ? and seq <= ? and action in ({marks}) order by seq",
             [name, low, low + chunk],
         )
@@ -339,12 +348,12 @@ def iter_records(
         # idempotency_key, phone): a keyword call costs twice as much, per record
         if sms:
             for row in rows:
-                fields = dict(zip(columns, row[7:], strict=True))
-                yield row[5], Record(row[1], None, fields, row[3] or "", row[4], row[6], row[2])
+                fields = dict(zip(columns, row[6:], strict=True))
+                yield row[0], Record(row[1], None, fields, row[3] or "", row[4], row[5], row[2])
         else:
             for row in rows:
-                fields = dict(zip(columns, row[7:], strict=True))
-                yield row[5], Record(row[1], row[2], fields, row[3] or "", row[4], row[6])
+                fields = dict(zip(columns, row[6:], strict=True))
+                yield row[0], Record(row[1], row[2], fields, row[3] or "", row[4], row[5])
 
 
 def _idempotency(sync: str, key: str, record_hash: str | None) -> str:

@@ -18,8 +18,11 @@ def _column(values: list[Any], sql_type: str) -> tuple[str, Any]:
     """One column of a DuckDB bulk insert as (select expression, parameter).
     Text goes as one string joined by the record separator and split in SQL
     (one parameter to convert instead of a thousand; None travels as the unit
-    separator); a value that holds either separator, and any other type, goes
-    as a typed list."""
+    separator); integers go as their text the same way, cast in SQL (half the
+    cost of a list); a value that holds either separator, a None among
+    integers, and any other type, goes as a typed list."""
+    if sql_type in ("bigint", "integer") and values and all(type(v) is int for v in values):
+        return f"cast(unnest(string_split(?, chr(30))) as {sql_type})", _SEP.join(map(str, values))
     if sql_type == "varchar" and _NULL not in values:
         try:
             text = _SEP.join(_NULL if v is None else v for v in values)
@@ -141,6 +144,31 @@ class Db:
                 f"insert into {table} ({cols}) values ({marks}){suffix}",
                 [(*r, *extra) for r in rows] if extra else rows,
             )
+
+    def values(self, columns: Mapping[str, tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+        """Python lists of one length as a relation, zipped by position:
+        ``{name: (sql_type, values)}`` becomes ``(select ... as name, ...)`` and
+        its parameters, to join or select from. DuckDB gets each column as one
+        parameter (``_column``), PostgreSQL as a typed array, unnested."""
+        exprs: list[str] = []
+        params: list[Any] = []
+        for name, (sql_type, values) in columns.items():
+            if self.dialect == "duckdb":
+                expr, param = _column(list(values), sql_type)
+            else:
+                expr, param = f"unnest(cast(? as {sql_type}[]))", list(values)
+            exprs.append(f"{expr} as {name}")
+            params.append(param)
+        return f"(select {', '.join(exprs)})", params
+
+    def changed(self, sql: str, params: Sequence[Any] | None = None) -> int:
+        """Run an insert, update or delete; the number of rows it changed."""
+        if self.dialect == "duckdb":
+            rows = self.conn.execute(sql, list(params) if params else None).fetchall()
+            return int(rows[0][0]) if rows else 0
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql) if params else sql, params)
+            return int(cur.rowcount)
 
     def delete_keys(
         self, table: str, sync_name: str, keys: Sequence[str], *, run_id: str | None = None

@@ -20,7 +20,6 @@ tolerate missing tables (a dry run must not create them).
 
 from activations.sync.state.commits import (
     BatchCommit,
-    PendingCommit,
     commit_outcomes,
     confirmed_count,
 )
@@ -42,6 +41,7 @@ from activations.sync.state.schema import (
     has_state_tables,
     now,
 )
+from activations.sync.state.sent import SentCommit, commit_sent
 from activations.sync.state.targets import OtherTarget, other_targets, retire_other_targets
 
 __all__ = [
@@ -68,7 +68,8 @@ __all__ = [
     "mark_planned_inflight",
     "settle_inflight",
     "BatchCommit",
-    "PendingCommit",
+    "SentCommit",
+    "commit_sent",
     "commit_outcomes",
     "confirmed_count",
     "record_rejects",

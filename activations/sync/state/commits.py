@@ -1,5 +1,7 @@
 """Per-batch commits: only what the destination confirmed enters
-``sync_state`` (with its changelog row), in one transaction per batch."""
+``sync_state`` (with its changelog row), in one transaction per batch.
+``commit_outcomes`` takes the records and outcomes themselves; a run commits
+by plan numbers from its write-ahead instead (``activations.sync.state.sent``)."""
 
 from __future__ import annotations
 
@@ -18,53 +20,6 @@ from activations.warehouse.db import Db
 class BatchCommit:
     confirmed: int = 0
     rejected: int = 0
-
-
-@dataclass
-class PendingCommit:
-    """One confirmed batch's commit, waiting for the committer: calling it runs
-    ``commit_outcomes``. Consecutive ones of the same sync, run and operation
-    ``merge`` into one: the same rows written in a few statements instead of a
-    few per batch (group commit), in one transaction."""
-
-    sync_name: str
-    run_id: str
-    operation: str
-    records: list[Record]
-    outcomes: list[Outcome]
-    actions: dict[str, str]
-    clear_rejects: bool = True
-    run_counts: Mapping[str, int] | None = None
-
-    def __call__(self, db: Db) -> BatchCommit:
-        return commit_outcomes(
-            db,
-            self.sync_name,
-            self.run_id,
-            self.operation,
-            self.records,
-            self.outcomes,
-            self.actions,
-            clear_rejects=self.clear_rejects,
-            run_counts=self.run_counts,
-        )
-
-    def merge(self, later: object) -> PendingCommit | None:
-        """This batch and the ``later`` one as one commit, or None when they differ
-        in sync, run, operation or rejects handling (the latest run counts win)."""
-        if not isinstance(later, PendingCommit):
-            return None
-        same = (self.sync_name, self.run_id, self.operation, self.clear_rejects)
-        if same != (later.sync_name, later.run_id, later.operation, later.clear_rejects):
-            return None
-        return PendingCommit(
-            *same[:3],
-            records=[*self.records, *later.records],
-            outcomes=[*self.outcomes, *later.outcomes],
-            actions={**self.actions, **later.actions},
-            clear_rejects=self.clear_rejects,
-            run_counts=later.run_counts or self.run_counts,
-        )
 
 
 def commit_outcomes(

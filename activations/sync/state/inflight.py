@@ -14,8 +14,10 @@ def mark_planned_inflight(
 ) -> None:
     """Write-ahead, before anything is sent: every key of the plan this run is
     about to send (``actions``: added, changed, and for mirror removed), in
-    one set-based insert from the plan table, in its own transaction. A batch's
-    commit deletes the keys whose outcome it knows (confirmed or rejected), so
+    one set-based insert from the plan table, in its own transaction, with what
+    is sent of each (plan number, hash, address, known destination id, action:
+    the batch commits read them from here, ``activations.sync.state.sent``). A
+    batch's commit deletes the keys whose outcome it knows (confirmed or rejected), so
     after a crash the rows left are exactly the records that may or may not
     hold what the run sent. Each row keeps the email it was sent with: a person
     known only from here (added, then a crash) is removed by that email. (No key
@@ -25,9 +27,11 @@ def mark_planned_inflight(
     marks = ", ".join("'" + a.replace("'", "''") + "'" for a in actions)
     with db.transaction():
         db.execute(
-            f"insert into {INFLIGHT} (sync_name, record_key, operation, run_id, email) "
+            f"insert into {INFLIGHT} (sync_name, record_key, operation, run_id, email, seq, "
+            "record_hash, destination_id, action) "
             f"select ?, record_key, case when action = 'removed' then 'remove' else 'upsert' "
-            f"end, ?, email from {plan_table} where action in ({marks})",
+            f"end, ?, email, seq, record_hash, destination_id, action from {plan_table} "
+            f"where action in ({marks})",
             [sync_name, run_id],
         )
 

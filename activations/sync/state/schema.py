@@ -100,13 +100,19 @@ DDL = [
         primary key (sync_name, record_key)
     )""",
     # write-ahead: keys a run is about to send, until their outcome is committed;
-    # rows left after a run are records whose content at the destination is unknown
+    # rows left after a run are records whose content at the destination is unknown.
+    # Each row keeps what the run sends (its plan number, hash, address, the id the
+    # state knew, the plan's action): a batch's commit reads them from here
     f"""create table if not exists {INFLIGHT} (
         sync_name varchar not null,
         record_key varchar not null,
         operation varchar not null,
         run_id varchar not null,
-        email varchar
+        email varchar,
+        seq bigint,
+        record_hash varchar,
+        destination_id varchar,
+        action varchar
     )""",
     f"""create table if not exists {LOCKS} (
         sync_name varchar primary key,
@@ -119,6 +125,16 @@ DDL = [
     f"alter table {RUNS} add column if not exists audience varchar",
     # write-ahead written before it kept the email (a removal needs it)
     f"alter table {INFLIGHT} add column if not exists email varchar",
+    # ... and before it kept what the run sends (commits read it, activations.sync.state.sent)
+    *(
+        f"alter table {INFLIGHT} add column if not exists {column}"
+        for column in (
+            "seq bigint",
+            "record_hash varchar",
+            "destination_id varchar",
+            "action varchar",
+        )
+    ),
 ]
 
 

@@ -42,6 +42,14 @@ def other_targets(db: Db, sync_name: str, provider: str, destination: str) -> li
     tables = set(db.tables(SCHEMA))  # one catalog query for the four tables
     if not {"sync_state", "sync_runs"} <= tables:
         return []
+    # the rows of a sync name runs of that sync: with no run of it to another target
+    # (every run but the first after a change of target) there is nothing to count
+    if not db.scalar(
+        f"select count(*) from {RUNS} where sync_name = ? and provider is not null "
+        "and destination is not null and (provider <> ? or destination <> ?)",
+        [sync_name, provider, destination],
+    ):
+        return []
     parts = [
         f"select s.record_key, s.last_run_id as run_id from {STATE} as s where s.sync_name = ?"
     ]

@@ -22,7 +22,13 @@ from activations.sync.delivery.batching import cut_batches
 from activations.sync.delivery.dispatch import BatchResult, dispatch
 from activations.sync.engine import run
 from activations.sync.plan import _idempotency, drop, iter_records, plan
-from activations.sync.state import commit_outcomes, ensure_schema
+from activations.sync.state import (
+    SentCommit,
+    commit_outcomes,
+    ensure_schema,
+    mark_planned_inflight,
+)
+from activations.sync.state.sent import WriteAheadMissing
 from activations.warehouse.db import Db
 from tests.activations.sync.conftest import (
     MemoryDestination,
@@ -30,6 +36,12 @@ from tests.activations.sync.conftest import (
     people,
     sink_env,
     webhook_spec,
+)
+
+#: what a test reads back of each state row
+STATE_ROWS = (
+    "select record_key, record_hash, destination_id, email, last_run_id, "
+    "first_confirmed_at = last_confirmed_at from activations.sync_state order by 1"
 )
 
 
@@ -69,10 +81,7 @@ def test_batch_commit_writes_state_changelog_and_rejects(db) -> None:
         main, "s", "r1", "upsert", records, outcomes, {"k0": "added", "k1": "changed"}
     )
     assert (done.confirmed, done.rejected) == (2, 1)
-    state = db.execute(
-        "select record_key, record_hash, destination_id, email, last_run_id, "
-        "first_confirmed_at = last_confirmed_at from activations.sync_state order by 1"
-    ).fetchall()
+    state = db.execute(STATE_ROWS).fetchall()
     assert state == [
         ("k0", "h0", "d0", "k0@example.com", "r1", True),
         ("k1", "h1", None, "k1@example.com", "r1", True),
@@ -100,6 +109,81 @@ def test_batch_commit_writes_state_changelog_and_rejects(db) -> None:
         "select record_hash, email, destination_id, last_run_id from activations.sync_state "
         "where record_key = 'k0'"
     ).fetchall() == [("h0b", "new@example.com", None, "r2")]
+
+
+def _write_ahead(db: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str, str]]) -> Db:
+    """Schema, and a write-ahead of run r1 for (seq, key, action, hash) as a run writes it."""
+    main = Db(db)
+    ensure_schema(main)
+    db.execute(
+        "create temp table plan_t (seq bigint, record_key varchar, email varchar, "
+        "record_hash varchar, destination_id varchar, action varchar)"
+    )
+    for seq, key, action, h in rows:
+        known = None if action == "added" else f"old-{key}"
+        db.execute(
+            "insert into plan_t values (?, ?, ?, ?, ?, ?)",
+            [seq, key, f"{key}@example.com", h, known, action],
+        )
+    mark_planned_inflight(main, "s", "r1", "plan_t", ("added", "changed", "removed"))
+    return main
+
+
+def test_a_commit_by_plan_numbers_writes_what_the_write_ahead_holds(db) -> None:
+    """State, changelog and rejects come from the write-ahead rows of the
+    confirmed plan numbers; their write-ahead rows go (an earlier run's row of a
+    confirmed key too, a rejected key only this run's), the unanswered stay."""
+    actions = ["added", "added", "changed", "changed", "added"]
+    main = _write_ahead(db, [(i, f"k{i}", a, f"h{i}") for i, a in enumerate(actions, 1)])
+    db.execute(
+        "insert into activations.sync_state values ('s', 'k3', 'h0', 'old-k3', "
+        "'k3@example.com', '2026-01-01', '2026-01-01', 'r0')"
+    )
+    db.execute(
+        "insert into activations.sync_inflight (sync_name, record_key, operation, run_id) "
+        "values ('s', 'k3', 'upsert', 'r0'), ('s', 'k4', 'upsert', 'r0')"
+    )
+    first = SentCommit("s", "r1", "upsert", seqs=[1], ids=["d1"], clear_rejects=False)
+    later = SentCommit(
+        "s",
+        "r1",
+        "upsert",
+        seqs=[3, 2],
+        ids=[None, "d2"],
+        rejected=[(4, "k4", "h4", "bad field", False)],
+        clear_rejects=False,
+    )
+    merged = first.merge(later)
+    assert merged is not None and merged.merge(SentCommit("s", "r1", "remove")) is None
+    done = merged(main)
+    assert (done.confirmed, done.rejected) == (3, 1)
+    state = db.execute(STATE_ROWS).fetchall()
+    assert state == [
+        ("k1", "h1", "d1", "k1@example.com", "r1", True),
+        ("k2", "h2", "d2", "k2@example.com", "r1", True),
+        ("k3", "h3", "old-k3", "k3@example.com", "r1", False),  # upserted, its id kept
+    ]
+    log = db.execute(
+        "select record_key, action, record_hash, destination_id, reason from "
+        "activations.sync_changelog where run_id = 'r1' order by 1"
+    ).fetchall()
+    assert log == [
+        ("k1", "added", "h1", "d1", None),
+        ("k2", "added", "h2", "d2", None),
+        ("k3", "changed", "h3", None, None),
+        ("k4", "rejected", "h4", None, "bad field"),
+    ]
+    left = db.execute(
+        "select record_key, run_id from activations.sync_inflight order by 1, 2"
+    ).fetchall()
+    assert left == [("k4", "r0"), ("k5", "r1")]  # k5 unanswered; k4's earlier send unknown
+    # a removal by plan number; a plan number with no write-ahead row fails the batch whole
+    SentCommit("s", "r1", "remove", seqs=[5], ids=[None], clear_rejects=True)(main)
+    mine = "select count(*) from activations.sync_inflight where run_id = 'r1'"
+    assert db.execute(mine).fetchall() == [(0,)]
+    with pytest.raises(WriteAheadMissing):
+        SentCommit("s", "r1", "upsert", seqs=[1, 99], ids=[None, None])(main)
+    assert db.execute("select count(*) from activations.sync_changelog").fetchall() == [(5,)]
 
 
 def test_idempotency_keys_from_sql_match_the_reference(db, tmp_path: Path) -> None:
