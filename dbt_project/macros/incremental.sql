@@ -53,10 +53,10 @@
 
 {# The browsers whose rows int_events_identified replaced in this run: identified
    in the window (an identify call, or a call with user_id): their earlier calls
-   may now belong to a customer. The same set as int_events_identified's
-   identified_again, over the calling model's own cursor (`cursor`: its column
-   holding the latest received_at it summarised), which is never later than
-   int_events_identified's: the window is the same or wider, never narrower.
+   may now belong to a customer. int_events_identified's identified_again
+   (cursor received_at); the other models give their own cursor (`cursor`: their
+   column holding the latest received_at they summarised), which is never later
+   than int_events_identified's: the window is the same or wider, never narrower.
    For the summaries built from int_events_identified (carts, cart lines,
    product views, sessions): each takes again every group (cart, browser) a
    row received in the window or a browser identified again belongs to. A
@@ -101,4 +101,16 @@
     inner join ({{ reidentified_browsers(cursor) }}) as identified
         on events.anonymous_id = identified.anonymous_id
     where events.cart_id is not null
+{%- endmacro %}
+
+{# A cart line's net quantity: added less removed (Product Added / Product
+   Removed calls; `quantity` already counts a missing quantity as 1). One rule
+   for int_cart_lines_summarized and the cart abandoners' late-cart fallback. #}
+{% macro net_cart_quantity(event_name='event_name', quantity='quantity') -%}
+    sum(
+        case
+            when {{ event_name }} = 'Product Removed' then -{{ quantity }}
+            else {{ quantity }}
+        end
+    )
 {%- endmacro %}

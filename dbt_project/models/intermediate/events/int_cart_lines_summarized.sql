@@ -53,12 +53,7 @@ summarized as (
     select
         cart_id,
         product_id,
-        sum(
-            case
-                when event_name = 'Product Removed' then -quantity
-                else quantity
-            end
-        ) as quantity,
+        {{ net_cart_quantity() }} as quantity,
         max(price) as event_price,
         max(received_at) as last_received_at
     from line_events

@@ -22,18 +22,7 @@ with
 {% if is_incremental() %}
     identified_again as (
 
-        select anonymous_id
-        from {{ ref('stg_app__identifies') }}
-        where
-            {{ incremental_window(
-                'identified_at', var('events_lookback_hours'), cursor='received_at'
-            ) }}
-        union
-        select anonymous_id
-        from {{ ref('stg_app__events') }}
-        where
-            user_id is not null
-            and {{ incremental_window('received_at', var('events_lookback_hours')) }}
+        {{ reidentified_browsers('received_at') }}
 
     ),
 {% endif %}

@@ -148,12 +148,7 @@ lines as (
     select
         cart_id,
         product_id,
-        sum(
-            case
-                when event_name = 'Product Removed' then -quantity
-                else quantity
-            end
-        ) as quantity,
+        {{ net_cart_quantity() }} as quantity,
         max(price) as event_price
     from late_cart_events
     where
