@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from activations import clock
 from activations.errors import UserError
 from activations.paths import duckdb_path
 from activations.warehouse import dbt
@@ -54,7 +53,7 @@ def build_command(
             "--hourly is a selection of its own: drop --select/--exclude, or use them alone",
             hint="activations build --hourly",
         )
-    dbt_vars = clock.with_as_of({**(dbt.HOURLY_VARS if hourly else {}), **dbt.parse_vars(vars)})
+    dbt_vars = dbt.build_vars(dbt.parse_vars(vars), hourly=hourly)
     extra = (["--selector", dbt.HOURLY_SELECTOR] if hourly else []) + (
         ["--full-refresh"] if full_refresh else []
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from activations import clock
 from activations.errors import Interrupted, UserError
 from activations.paths import DBT_PROJECT_DIR, duckdb_path
 from activations.warehouse.connections import connect, connect_duckdb
@@ -74,6 +75,13 @@ HOURLY_SELECTOR = "hourly"
 #: the rows loaded in the last day, not their whole history (the daily build
 #: does; dbt_project/macros/recent_rows.sql)
 HOURLY_VARS: dict[str, int] = {"tests_recent_hours": 24}
+
+
+def build_vars(given: Mapping[str, Any] | None, *, hourly: bool = False) -> dict[str, Any]:
+    """The dbt vars of one build: the given ones with ``as_of`` fixed (now, UTC,
+    unless given) and, on the hourly path, ``HOURLY_VARS`` under them.
+    `activations build` and Dagster's dbt step both build their vars here."""
+    return clock.with_as_of({**(HOURLY_VARS if hourly else {}), **(given or {})})
 
 
 def dbt_env(

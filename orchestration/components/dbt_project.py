@@ -28,10 +28,9 @@ import dagster as dg
 from dagster_dbt import DbtProject, DbtProjectComponent
 from dagster_dbt.dbt_manifest_asset_selection import DbtManifestAssetSelection
 
-from activations.clock import with_as_of
 from activations.errors import UserError
 from activations.paths import duckdb_path
-from activations.warehouse.dbt import HOURLY_SELECTOR, HOURLY_VARS, prepare_raw
+from activations.warehouse.dbt import HOURLY_SELECTOR, build_vars, prepare_raw
 from orchestration.lib.cadence import freshness_policy, refresh_condition
 
 OWNERS = {
@@ -74,8 +73,7 @@ def run_vars(config: DbtRunConfig, run_tags: Mapping[str, str]) -> dict[str, Any
     the hourly job (audience_sync.build_hourly_job, tag kind=hourly), the
     hourly vars of `activations build --hourly` (data tests of the event tables
     check the last day's loads)."""
-    hourly = HOURLY_VARS if run_tags.get("kind") == "hourly" else {}
-    return with_as_of({**hourly, "as_of": config.as_of})
+    return build_vars({"as_of": config.as_of}, hourly=run_tags.get("kind") == "hourly")
 
 
 class ActivationsDbtProjectComponent(DbtProjectComponent):
